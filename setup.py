@@ -1,0 +1,4 @@
+"""Packaging entry point; the metadata lives in setup.cfg."""
+from setuptools import setup
+
+setup()
