@@ -1,0 +1,155 @@
+"""The one wire layer: every request of the library is built and sent here.
+
+An :class:`Endpoint` is an immutable URL (the server URL plus quoted path
+segments) bound to the client that owns the HTTP session. It sends through
+``client.r_session``, turns a non-2xx answer into the typed exception of
+:func:`cloudant.error.from_response`, decodes JSON bodies and maps transport
+failures to :class:`~cloudant.error.CloudantConnectionError`. No other module
+formats a URL, calls :mod:`requests` or ``raise_for_status``.
+"""
+from __future__ import annotations
+
+import gzip
+import json
+import logging
+import time
+from typing import Any, Iterable, Mapping, Optional, Type
+from urllib.parse import quote
+
+import requests
+
+from .error import (ClientNotConnected, CloudantConnectionError, CloudantTimeout, MalformedResponse,
+                    from_response, redact_url)
+
+LOG = logging.getLogger("cloudant")
+
+DESIGN_PREFIX = "_design/"
+LOCAL_PREFIX = "_local/"
+_JSON_HEADERS = {"Content-Type": "application/json"}
+
+
+def quote_segment(segment: str) -> str:
+    """Quote one path segment: every reserved character, ``/`` included."""
+    return quote(segment, safe="")
+
+
+def quote_document_id(doc_id: str) -> str:
+    """Quote a document id, keeping a ``_design/`` or ``_local/`` prefix readable."""
+    for prefix in (DESIGN_PREFIX, LOCAL_PREFIX):
+        if doc_id.startswith(prefix):
+            return prefix + quote(doc_id[len(prefix):], safe="")
+    return quote(doc_id, safe="")
+
+
+class Endpoint:
+    """A URL on the server and the one way to send requests to it.
+
+    :param client: the object owning the session: it has ``r_session``,
+        ``encoder`` and ``gzip_threshold`` attributes (a ``CouchDB`` client).
+    :param str url: the absolute URL, already quoted.
+    """
+
+    __slots__ = ("client", "url")
+
+    def __init__(self, client: Any, url: str) -> None:
+        self.client = client
+        self.url = url
+
+    def __repr__(self) -> str:
+        return "Endpoint(%r)" % redact_url(self.url)
+
+    def child(self, *segments: str) -> "Endpoint":
+        """Return the endpoint below this one, each segment quoted whole."""
+        path = "/".join(quote(segment, safe="") for segment in segments)
+        return Endpoint(self.client, self.url + "/" + path)
+
+    def document(self, doc_id: str, *segments: str) -> "Endpoint":
+        """Return a document's endpoint (``_design/``/``_local/`` prefixes kept), plus optional sub-segments."""
+        url = self.url + "/" + quote_document_id(doc_id)
+        if segments:
+            url += "/" + "/".join(quote(segment, safe="") for segment in segments)
+        return Endpoint(self.client, url)
+
+    # -- sending -------------------------------------------------------------------------------------------
+    def request(self, method: str, *, params: Optional[Mapping[str, Any]] = None, json_body: Any = None,
+                data: Any = None, headers: Optional[Mapping[str, str]] = None, stream: bool = False,
+                timeout: Any = None, allow_status: Iterable[int] = ()) -> requests.Response:
+        """Send one request and return the response, raising a typed error for a non-2xx status.
+
+        :param str method: the HTTP method.
+        :param dict params: query parameters, already in their wire form.
+        :param json_body: a value to send as JSON, encoded with the client's encoder.
+        :param data: a raw body (bytes, str, a file object or an iterator of bytes).
+        :param dict headers: extra request headers.
+        :param bool stream: leave the body unread, for streaming.
+        :param timeout: a per-request timeout overriding the client's.
+        :param allow_status: non-2xx statuses returned instead of raised (e.g. 404 for ``exists()``).
+        :raises CloudantHTTPError: for a non-2xx status not in ``allow_status``.
+        :raises CloudantConnectionError: when the server cannot be reached.
+        """
+        session = self.client.r_session
+        if session is None:
+            raise ClientNotConnected()
+        if json_body is not None:
+            data = json.dumps(json_body, cls=self.client.encoder).encode("utf-8")
+            headers = {**_JSON_HEADERS, **headers} if headers else _JSON_HEADERS
+        threshold = self.client.gzip_threshold
+        if threshold is not None and isinstance(data, bytes) and len(data) >= threshold:
+            data = gzip.compress(data, compresslevel=5)
+            headers = {**(headers or {}), "Content-Encoding": "gzip"}
+        kwargs = {"params": params, "data": data, "headers": headers, "stream": stream}
+        if timeout is not None:
+            kwargs["timeout"] = timeout
+        started = time.perf_counter() if LOG.isEnabledFor(logging.DEBUG) else None
+        try:
+            response = session.request(method, self.url, **kwargs)
+        except requests.Timeout as err:
+            raise CloudantTimeout(method, self.url, err) from None
+        except requests.ConnectionError as err:
+            raise CloudantConnectionError(method, self.url, err) from None
+        if started is not None:
+            LOG.debug("%s %s -> %d (%.1f ms)", method, redact_url(response.url), response.status_code,
+                      (time.perf_counter() - started) * 1000)
+        if response.status_code >= 300 and response.status_code not in allow_status:
+            if response.status_code != 304:
+                raise from_response(response)
+        return response
+
+    def json(self, method: str = "GET", *, decoder: Optional[Type[json.JSONDecoder]] = None,
+             **kwargs: Any) -> Any:
+        """Send a request (as :meth:`request`) and return its decoded JSON body.
+
+        :param decoder: a :class:`json.JSONDecoder` subclass to decode with.
+        :raises MalformedResponse: when the body is not JSON.
+        """
+        response = self.request(method, **kwargs)
+        return decode_json(response, decoder)
+
+    def text(self, method: str = "GET", **kwargs: Any) -> str:
+        """Send a request (as :meth:`request`) and return its body as text."""
+        response = self.request(method, **kwargs)
+        return read_body(response).decode(response.encoding or "utf-8", errors="replace")
+
+    def exists(self) -> bool:
+        """``HEAD`` the endpoint: True for 2xx, False for 404; other statuses raise."""
+        response = self.request("HEAD", allow_status=(404,))
+        return response.status_code < 300
+
+
+def read_body(response: requests.Response) -> bytes:
+    """Return the whole body, mapping a dropped connection to :class:`CloudantConnectionError`."""
+    try:
+        return response.content
+    except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as err:
+        raise CloudantConnectionError(response.request.method, response.url, err) from None
+
+
+def decode_json(response: requests.Response, decoder: Optional[Type[json.JSONDecoder]] = None) -> Any:
+    """Decode a response body as JSON, raising :class:`MalformedResponse` when it is not."""
+    content = read_body(response)
+    try:
+        if decoder is None:
+            return json.loads(content)
+        return json.loads(content, cls=decoder)
+    except ValueError as err:
+        raise MalformedResponse(response.request.method, response.url, str(err)) from None

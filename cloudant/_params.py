@@ -1,0 +1,202 @@
+"""Python values to CouchDB query parameters, with the argument tables that check them first.
+
+Everything here is local: a bad option raises :class:`~cloudant.error.CloudantArgumentError`
+before any request is built.
+"""
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from typing import Any, Dict, Mapping, Optional, Tuple, Type
+
+from .error import CloudantArgumentError
+
+Params = Dict[str, Any]
+Types = Tuple[type, ...]
+
+STR = (str,)
+INT = (int,)
+BOOL = (bool,)
+LIST = (list, tuple)
+DICT = (dict,)
+ANY: Types = (object,)
+
+#: View, ``_all_docs`` and list-function parameters (python-cloudant's table, plus what CouchDB 3 accepts).
+VIEW_ARGS: Dict[str, Types] = {
+    "descending": BOOL, "endkey": ANY, "end_key": ANY, "endkey_docid": STR, "end_key_doc_id": STR,
+    "group": BOOL, "group_level": INT, "include_docs": BOOL, "inclusive_end": BOOL, "key": ANY,
+    "keys": LIST, "limit": INT, "reduce": BOOL, "skip": INT, "stale": STR, "startkey": ANY,
+    "start_key": ANY, "startkey_docid": STR, "start_key_doc_id": STR, "update": (str, bool), "stable": BOOL,
+    "conflicts": BOOL, "attachments": BOOL, "att_encoding_info": BOOL, "update_seq": BOOL, "sorted": BOOL,
+    "partition": STR,
+}
+_JSON_VIEW_ARGS = frozenset({"key", "keys", "startkey", "start_key", "endkey", "end_key"})
+_NON_NEGATIVE = frozenset({"limit", "skip", "group_level"})
+
+#: ``_changes`` parameters; any other key passes through for custom filter functions.
+CHANGES_ARGS: Dict[str, Types] = {
+    "conflicts": BOOL, "descending": BOOL, "doc_ids": LIST, "feed": STR, "filter": STR, "heartbeat": (int, bool),
+    "include_docs": BOOL, "attachments": BOOL, "att_encoding_info": BOOL, "limit": INT, "since": (int, str),
+    "style": STR, "timeout": INT, "view": STR, "seq_interval": INT, "selector": DICT, "last-event-id": STR,
+}
+#: ``_db_updates`` parameters.
+DB_UPDATES_ARGS: Dict[str, Types] = {
+    "descending": BOOL, "feed": STR, "heartbeat": (int, bool), "limit": INT, "since": (int, str),
+    "timeout": INT,
+}
+FEED_TYPES = ("continuous", "longpoll", "normal")
+
+
+def check_type(name: str, value: Any, types: Types, code: int = 117) -> None:
+    """Raise ``CloudantArgumentError(code)`` unless ``value`` is one of ``types`` (a bool is not an int)."""
+    if types is ANY:
+        return
+    if isinstance(value, bool) and bool not in types and (int in types):
+        raise CloudantArgumentError(code, name, types)
+    if not isinstance(value, types):
+        raise CloudantArgumentError(code, name, types)
+
+
+def json_value(value: Any, encoder: Optional[Type[json.JSONEncoder]] = None) -> str:
+    """Encode one value as JSON text, with the client's encoder."""
+    return json.dumps(value, cls=encoder, separators=(",", ":"))
+
+
+def bool_text(value: bool) -> str:
+    """``True`` → ``'true'``, ``False`` → ``'false'``."""
+    return "true" if value else "false"
+
+
+def view_params(options: Mapping[str, Any], encoder: Optional[Type[json.JSONEncoder]] = None) -> Params:
+    """Check view/``_all_docs`` options and convert them to query parameters.
+
+    Keys (``key``, ``startkey``, ...) become JSON; booleans ``true``/``false``;
+    ``keys`` stays a list (it goes in a POST body). ``None`` values are dropped.
+
+    :raises CloudantArgumentError: unknown option (116), wrong type (117), a
+        negative count (142), a bad ``stale`` (135), or ``key`` with ``keys`` (139).
+    """
+    params: Params = {}
+    for name, value in options.items():
+        if value is None:
+            continue
+        types = VIEW_ARGS.get(name)
+        if types is None:
+            raise CloudantArgumentError(116, name)
+        check_type(name, value, types)
+        if name in _NON_NEGATIVE and value < 0:
+            raise CloudantArgumentError(142, name, value)
+        if name == "stale" and value not in ("ok", "update_after"):
+            raise CloudantArgumentError(135, value)
+        if name == "keys":
+            params[name] = list(value)
+        elif name in _JSON_VIEW_ARGS:
+            params[name] = json_value(value, encoder)
+        elif isinstance(value, bool):
+            params[name] = bool_text(value)
+        else:
+            params[name] = value
+    if "keys" in params and ("key" in params or "startkey" in params or "endkey" in params):
+        other = "key" if "key" in params else ("startkey" if "startkey" in params else "endkey")
+        raise CloudantArgumentError(139, "keys", other)
+    return params
+
+
+def feed_params(options: Mapping[str, Any], table: Mapping[str, Types], pass_through: bool,
+                feed_types: Sequence = FEED_TYPES) -> Params:
+    """Check feed options against ``table`` and convert them to query parameters.
+
+    :param bool pass_through: accept unknown keys (``_changes`` custom filters).
+    :raises CloudantArgumentError: unknown (116), wrong type (117), negative (118),
+        bad ``feed`` (119) or ``style`` (120).
+    """
+    params: Params = {}
+    for name, value in options.items():
+        if value is None:
+            continue
+        types = table.get(name)
+        if types is None and not pass_through:
+            raise CloudantArgumentError(116, name)
+        if types is not None:
+            check_type(name, value, types)
+        if name in ("limit", "timeout") or (name == "heartbeat" and not isinstance(value, bool)):
+            if value < 0:
+                raise CloudantArgumentError(118, name, value)
+        if name == "feed" and value not in feed_types:
+            raise CloudantArgumentError(119, value, list(feed_types))
+        if name == "style" and value not in ("main_only", "all_docs"):
+            raise CloudantArgumentError(120, value)
+        params[name] = _wire(value)
+    return params
+
+
+def _wire(value: Any) -> Any:
+    if isinstance(value, bool):
+        return bool_text(value)
+    if isinstance(value, (list, tuple, dict)):
+        return json_value(value)
+    return value
+
+
+_DB_NAME = re.compile(r"^[a-z][a-z0-9_$()+/-]*$")
+_SYSTEM_DBS = frozenset({"_users", "_replicator", "_global_changes", "_metadata", "_nodes", "_dbs"})
+
+
+def check_database_name(name: Any) -> str:
+    """Raise ``CloudantArgumentError(140)`` unless ``name`` is a legal database name.
+
+    A name starts with a lowercase letter, holds only ``a-z 0-9 _ $ ( ) + - /``
+    and has at most 238 characters; the system databases (``_users``,
+    ``_replicator``, ...) are allowed too.
+    """
+    if not isinstance(name, str):
+        raise CloudantArgumentError(117, "database name", str)
+    if name in _SYSTEM_DBS or name.startswith("shards/"):
+        return name
+    if len(name) > 238 or not _DB_NAME.match(name):
+        raise CloudantArgumentError(140, name)
+    return name
+
+
+def check_partition_key(key: Any) -> str:
+    """Raise ``CloudantArgumentError(141)`` unless ``key`` is a legal partition key."""
+    if not isinstance(key, str) or not key or key.startswith("_") or ":" in key:
+        raise CloudantArgumentError(141, key)
+    return key
+
+
+def check_document_id(doc_id: Any) -> str:
+    """Raise ``CloudantArgumentError(137)`` for an id CouchDB reserves.
+
+    Ids starting with ``_`` are allowed only as ``_design/<name>`` or ``_local/<name>``.
+    """
+    if not isinstance(doc_id, str):
+        raise CloudantArgumentError(137, doc_id)
+    if doc_id.startswith("_"):
+        for prefix in ("_design/", "_local/"):
+            if doc_id.startswith(prefix) and len(doc_id) > len(prefix):
+                return doc_id
+        raise CloudantArgumentError(137, doc_id)
+    if not doc_id:
+        raise CloudantArgumentError(137, doc_id)
+    return doc_id
+
+
+def check_usage_period(year: Any, month: Any) -> Optional[Tuple[int, int]]:
+    """Validate the year/month pair of the usage calls: both or neither, month in 1..12.
+
+    :returns: ``(year, month)`` or ``None`` when both are ``None``.
+    :raises CloudantArgumentError: code 101 otherwise.
+    """
+    if year is None and month is None:
+        return None
+    try:
+        if isinstance(year, bool) or isinstance(month, bool):
+            raise ValueError
+        year_number, month_number = int(year), int(month)
+    except (TypeError, ValueError):
+        raise CloudantArgumentError(101, year, month) from None
+    if year_number <= 0 or not 1 <= month_number <= 12:
+        raise CloudantArgumentError(101, year, month)
+    return year_number, month_number

@@ -1,0 +1,86 @@
+"""Transport adapters and the retry policy.
+
+Every client mounts a :class:`Replay429Adapter` on its server URL unless it is
+given an adapter of its own. The policy it applies:
+
+- ``429 Too Many Requests`` is replayed for every method, POST included: a 429
+  means the server did not process the request, so a replay cannot apply a
+  write twice.
+- ``503 Service Unavailable`` and read errors are replayed only for ``GET`` and
+  ``HEAD``, which cannot change data.
+- Connection errors (nothing was sent yet) are retried for every method.
+- Waits grow exponentially from ``initialBackoff`` with random jitter, and a
+  ``Retry-After`` header is honoured.
+"""
+from __future__ import annotations
+
+import random
+from typing import Any, Optional
+
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+__all__ = ["Replay429Adapter", "RetryPolicy"]
+
+_READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class RetryPolicy(Retry):
+    """A :class:`urllib3.util.retry.Retry` that replays 429 for any method.
+
+    urllib3 checks ``allowed_methods`` both before a status retry and before a
+    read-error retry, so one method list cannot allow a 429 on ``POST`` while
+    refusing a 503 on ``POST``: :meth:`is_retry` lifts the method check for 429
+    alone.
+
+    :param float jitter: up to this many seconds of random delay are added to
+        each backoff, so clients rate limited together do not retry together.
+    """
+
+    def __init__(self, *args: Any, jitter: float = 0.0, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.jitter = jitter
+
+    def new(self, **kwargs: Any) -> "RetryPolicy":
+        retry = super().new(**kwargs)
+        retry.jitter = self.jitter
+        return retry  # type: ignore[return-value]
+
+    def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
+        if status_code == 429:
+            return self.total is None or self.total > 0
+        return super().is_retry(method, status_code, has_retry_after)
+
+    def get_backoff_time(self) -> float:
+        backoff = super().get_backoff_time()
+        if backoff <= 0:
+            return 0.0
+        return backoff + random.uniform(0, self.jitter)
+
+    @classmethod
+    def for_couch(cls, retries: int = 3, initial_backoff: float = 0.25) -> "RetryPolicy":
+        """The library's default policy, with ``retries`` replays starting at ``initial_backoff`` seconds."""
+        # urllib3 waits backoff_factor * 2**(n-1) before the n-th retry; with
+        # python-cloudant the first wait was initialBackoff, and it doubled.
+        return cls(total=retries, connect=retries, read=retries, status=retries, redirect=False,
+                   allowed_methods=_READ_ONLY_METHODS, status_forcelist=frozenset({429, 503}),
+                   backoff_factor=initial_backoff, raise_on_status=False, raise_on_redirect=False,
+                   respect_retry_after_header=True, jitter=initial_backoff)
+
+
+class Replay429Adapter(HTTPAdapter):
+    """An :class:`~requests.adapters.HTTPAdapter` that replays rate-limited requests.
+
+    :param int retries: how many times a request is replayed. Default 3.
+    :param float initialBackoff: seconds before the first replay; each further
+        wait doubles. Default 0.25.
+
+    .. versionchanged:: 3.0
+       Works with urllib3 2.x; also replays 503 and read errors for ``GET``/``HEAD``
+       and connection errors, adds jitter, and honours ``Retry-After``.
+    """
+
+    def __init__(self, retries: int = 3, initialBackoff: float = 0.25,  # noqa: N803 - public name
+                 initial_backoff: Optional[float] = None, **kwargs: Any) -> None:
+        backoff = initialBackoff if initial_backoff is None else initial_backoff
+        super().__init__(max_retries=RetryPolicy.for_couch(retries, backoff), **kwargs)

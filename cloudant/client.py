@@ -1,0 +1,603 @@
+"""The server-level client: :class:`CouchDB` and its IBM Cloudant flavour :class:`Cloudant`.
+
+A client is a ``dict`` of the database objects it has handed out, keyed by
+name. ``client['orders']`` returns the cached object or checks the server once;
+``del client['orders']`` forgets the cached object (``__delitem__(key,
+remote=True)`` also deletes the database).
+"""
+from __future__ import annotations
+
+import json
+import logging
+import platform
+from typing import Any, Dict, List, Optional, Type, Union
+from urllib.parse import unquote, urlsplit, urlunsplit
+
+from . import __version__
+from ._client_session import BasicSession, ClientSession, CookieSession, IAMSession
+from ._cloud_foundry import CloudFoundryService
+from ._config import read_service_config
+from ._endpoint import Endpoint
+from ._params import DB_UPDATES_ARGS, check_database_name, check_usage_period
+from .adapters import Replay429Adapter
+from .database import CloudantDatabase, CouchDatabase
+from .error import (CloudantArgumentError, CloudantClientException, CloudantConnectionError,
+                    CloudantDatabaseException, CloudantHTTPError, NotFound, redact_url)
+from .feed import Feed, FeedTarget, InfiniteFeed
+
+__all__ = ["CouchDB", "Cloudant"]
+
+LOG = logging.getLogger("cloudant")
+
+USER_AGENT = "python-cloudant/{0}/Python/{1}/{2}/{3}".format(
+    __version__, platform.python_version(), platform.system(), platform.machine())
+
+_CLIENT_OPTIONS = frozenset({
+    "url", "encoder", "adapter", "timeout", "connect", "auto_renew", "use_basic_auth", "use_iam",
+    "iam_client_id", "iam_client_secret", "iam_token_url", "gzip_threshold",
+})
+_SHARE_ROLES = ("_reader", "_writer", "_admin", "_replicator", "_db_updates", "_design", "_shards", "_security")
+
+
+class CouchDB(dict):
+    """A client of an Apache CouchDB server (or anything speaking its API).
+
+    :param str user: user name, or ``None`` (admin party, or credentials in ``url``).
+    :param str auth_token: password (or IAM API key with ``use_iam``).
+    :param bool admin_party: send no credentials at all. Default False.
+    :param str url: the server URL; user info in it is used when ``user`` and
+        ``auth_token`` are not given, and never kept in :attr:`server_url`.
+    :param encoder: a :class:`json.JSONEncoder` subclass for every JSON body.
+    :param adapter: a :mod:`requests` transport adapter mounted on the server
+        URL. Default: a :class:`~cloudant.adapters.Replay429Adapter`.
+    :param timeout: seconds, or ``(connect, read)``, for every request.
+        Default ``(30, 300)``.
+    :param bool connect: connect at the end of construction. Default False.
+    :param bool auto_renew: renew an expired cookie session or IAM token and
+        replay the request once. Default True.
+    :param bool use_basic_auth: send HTTP Basic credentials instead of a cookie session.
+    :param bool use_iam: treat ``auth_token`` as an IAM API key.
+    :param str iam_client_id: IAM client id (with ``iam_client_secret``).
+    :param str iam_client_secret: IAM client secret.
+    :param str iam_token_url: the IAM token endpoint (default ``$IAM_TOKEN_URL``
+        or IBM Cloud's).
+    :param int gzip_threshold: gzip JSON request bodies of at least this many
+        bytes (``Content-Encoding: gzip``). Default ``None``: never.
+    :raises TypeError: for an unknown keyword argument.
+
+    .. versionchanged:: 3.0
+       ``auto_renew`` defaults to True; a default timeout applies; a trailing
+       ``/`` of ``url`` is dropped; unknown keyword arguments raise ``TypeError``.
+    """
+
+    _DATABASE_CLASS: Type[CouchDatabase] = CouchDatabase
+    _extra_options: frozenset = frozenset()
+
+    def __init__(self, user: Optional[str], auth_token: Optional[str], admin_party: bool = False,
+                 **kwargs: Any) -> None:
+        super().__init__()
+        unknown = set(kwargs) - _CLIENT_OPTIONS - self._extra_options
+        if unknown:
+            raise TypeError("%s() got unexpected keyword argument(s): %s"
+                            % (type(self).__name__, ", ".join(sorted(unknown))))
+        self.server_url, url_user, url_password = _split_url(kwargs.get("url"))
+        if not user and not auth_token and url_user is not None:
+            user, auth_token = url_user, url_password
+        self._user = user
+        self._auth_token = auth_token
+        self.admin_party = admin_party
+        self.encoder: Type[json.JSONEncoder] = kwargs.get("encoder") or json.JSONEncoder
+        self.adapter = kwargs.get("adapter")
+        self.gzip_threshold: Optional[int] = kwargs.get("gzip_threshold")
+        self.r_session: Optional[ClientSession] = None
+        self._timeout = kwargs.get("timeout")
+        self._auto_renew = kwargs.get("auto_renew", True)
+        self._use_basic_auth = kwargs.get("use_basic_auth", False)
+        self._use_iam = kwargs.get("use_iam", False)
+        self._iam_client_id = kwargs.get("iam_client_id")
+        self._iam_client_secret = kwargs.get("iam_client_secret")
+        self._iam_token_url = kwargs.get("iam_token_url")
+        self._client_user_header: Optional[Dict[str, str]] = {"User-Agent": USER_AGENT}
+        self._features: Optional[List[str]] = None
+        self._endpoint = Endpoint(self, self.server_url or "")
+        if kwargs.get("connect", False):
+            self.connect()
+
+    def __repr__(self) -> str:
+        return "<%s %s user=%r databases=%r>" % (type(self).__name__, self.server_url, self._user,
+                                                sorted(dict.keys(self)))
+
+    # -- sessions ------------------------------------------------------------------------------------------
+    @property
+    def is_iam_authenticated(self) -> bool:
+        """True when the client authenticates with an IAM API key."""
+        return bool(self._use_iam) and not self.admin_party and not self._use_basic_auth
+
+    def connect(self) -> None:
+        """Open the HTTP session and log in (cookie session or IAM token) when the mode needs it.
+
+        An existing session is closed first.
+        """
+        if self.r_session is not None:
+            self.disconnect()
+        session = self._new_session()
+        session.mount(self.server_url, self.adapter or Replay429Adapter())
+        if self._client_user_header:
+            session.headers.update(self._client_user_header)
+        self.r_session = session
+        try:
+            self.session_login()
+        except BaseException:
+            self.r_session = None
+            session.close()
+            raise
+
+    def _new_session(self) -> ClientSession:
+        options = {"auto_renew": self._auto_renew, "timeout": self._timeout}
+        if self.admin_party:
+            return ClientSession(timeout=self._timeout)
+        if self._use_basic_auth:
+            return BasicSession(self._user, self._auth_token, self.server_url, **options)
+        if self._use_iam:
+            return IAMSession(self._auth_token, self.server_url, self._iam_client_id, self._iam_client_secret,
+                              token_url=self._iam_token_url, **options)
+        return CookieSession(self._user, self._auth_token, self.server_url, **options)
+
+    def disconnect(self) -> None:
+        """Log out, close the HTTP session and empty the database cache."""
+        session, self.r_session = self.r_session, None
+        self.clear()
+        if session is None:
+            return
+        try:
+            session.logout()
+        except (CloudantHTTPError, CloudantConnectionError) as err:
+            # The session is closed either way; a failed logout must not mask the caller's own error.
+            LOG.debug("logout failed while disconnecting: %s", err)
+        finally:
+            session.close()
+
+    def session(self) -> Optional[Dict[str, Any]]:
+        """Return the server's view of the session (``GET /_session``); ``None`` in admin party."""
+        if self.admin_party:
+            return None
+        return self._endpoint.child("_session").json()
+
+    def session_cookie(self) -> Optional[str]:
+        """Return the ``AuthSession`` cookie of the current session, or ``None``."""
+        return self.r_session.cookies.get("AuthSession") if self.r_session is not None else None
+
+    def session_login(self, user: Optional[str] = None, passwd: Optional[str] = None) -> None:
+        """Log in, optionally with new credentials (``None`` keeps the current ones)."""
+        self.change_credentials(user, passwd)
+
+    def session_logout(self) -> None:
+        """End the session (``DELETE /_session`` for cookie sessions)."""
+        if self.r_session is not None:
+            self.r_session.logout()
+
+    def change_credentials(self, user: Optional[str] = None, auth_token: Optional[str] = None) -> None:
+        """Replace the credentials (``None`` keeps the current value) and log in with them."""
+        if user is not None:
+            self._user = user
+        if auth_token is not None:
+            self._auth_token = auth_token
+        if self.r_session is not None:
+            self.r_session.set_credentials(user, auth_token)
+            self.r_session.login()
+
+    def basic_auth_str(self) -> Optional[str]:
+        """Return ``'Basic <base64 user:password>'`` for places that need one, or ``None``."""
+        if self._user is None or self._auth_token is None:
+            return None
+        return ClientSession(self._user, self._auth_token).base64_user_pass()
+
+    # -- server endpoints ----------------------------------------------------------------------------------
+    def metadata(self) -> Dict[str, Any]:
+        """Return the server information (``GET /``): version, vendor, features."""
+        return self._endpoint.json()
+
+    def features(self) -> List[str]:
+        """Return the server's optional features (from ``GET /``, read once and kept)."""
+        if self._features is None:
+            self._features = list(self.metadata().get("features") or [])
+        return self._features
+
+    def vendor(self) -> Dict[str, Any]:
+        """Return the server vendor information (``GET /`` ``vendor``)."""
+        return dict(self.metadata().get("vendor") or {})
+
+    def ping(self) -> bool:
+        """``HEAD /``: True when the server answers; raises otherwise."""
+        self._endpoint.request("HEAD")
+        return True
+
+    def up(self) -> Dict[str, Any]:
+        """Return the server's health (``GET /_up``); a node in maintenance raises :class:`ServerError`."""
+        return self._endpoint.child("_up").json()
+
+    def membership(self) -> Dict[str, List[str]]:
+        """Return ``all_nodes`` and ``cluster_nodes`` (``GET /_membership``)."""
+        return self._endpoint.child("_membership").json()
+
+    def uuids(self, count: int = 1) -> List[str]:
+        """Return ``count`` fresh UUIDs from the server (``GET /_uuids``)."""
+        if isinstance(count, bool) or not isinstance(count, int):
+            raise CloudantArgumentError(117, "count", int)
+        if count < 1:
+            raise CloudantArgumentError(118, "count", count)
+        return self._endpoint.child("_uuids").json(params={"count": count})["uuids"]
+
+    def active_tasks(self) -> List[Dict[str, Any]]:
+        """Return the running tasks: compactions, indexing, replications (``GET /_active_tasks``)."""
+        return self._endpoint.child("_active_tasks").json()
+
+    def all_dbs(self, **options: Any) -> List[str]:
+        """Return the names of all databases (``GET /_all_dbs``; ``limit``, ``skip``, ``descending``...)."""
+        params = {name: _wire_param(value) for name, value in options.items() if value is not None}
+        return self._endpoint.child("_all_dbs").json(params=params or None)
+
+    # -- resharding ----------------------------------------------------------------------------------------
+    def reshard_summary(self) -> Dict[str, Any]:
+        """Return the resharding summary: state and job counts (``GET /_reshard``)."""
+        return self._reshard().json()
+
+    def reshard_state(self) -> Dict[str, Any]:
+        """Return whether resharding is ``running`` or ``stopped`` (``GET /_reshard/state``)."""
+        return self._reshard("state").json()
+
+    def set_reshard_state(self, state: str, reason: Optional[str] = None) -> Dict[str, Any]:
+        """Start (``"running"``) or stop (``"stopped"``) resharding on the cluster (``PUT /_reshard/state``)."""
+        return self._reshard("state").json("PUT", json_body=_state_body(state, reason))
+
+    def reshard_jobs(self) -> Dict[str, Any]:
+        """Return every resharding job (``GET /_reshard/jobs``)."""
+        return self._reshard("jobs").json()
+
+    def create_reshard_job(self, db: Optional[str] = None, node: Optional[str] = None,
+                           range: Optional[str] = None, shard: Optional[str] = None,  # noqa: A002
+                           type: str = "split", error_if_exists: Optional[bool] = None) -> List[Dict[str, Any]]:  # noqa: A002
+        """Create shard-splitting jobs (``POST /_reshard/jobs``).
+
+        Give ``shard``, or ``db`` with optional ``node`` and ``range``.
+        :returns: one result per job created, each with ``ok`` and ``id``.
+        """
+        if not db and not shard:
+            raise CloudantArgumentError(139, "db", "shard (one of them is required)")
+        if db and shard:
+            raise CloudantArgumentError(139, "db", "shard")
+        body = {"type": type, "db": db, "node": node, "range": range, "shard": shard,
+                "error_if_exists": error_if_exists}
+        return self._reshard("jobs").json("POST", json_body={k: v for k, v in body.items() if v is not None})
+
+    def reshard_job(self, job_id: str) -> Dict[str, Any]:
+        """Return one resharding job (``GET /_reshard/jobs/{id}``)."""
+        return self._reshard("jobs", job_id).json()
+
+    def delete_reshard_job(self, job_id: str) -> Dict[str, Any]:
+        """Stop and remove a resharding job (``DELETE /_reshard/jobs/{id}``)."""
+        return self._reshard("jobs", job_id).json("DELETE")
+
+    def reshard_job_state(self, job_id: str) -> Dict[str, Any]:
+        """Return a job's state (``GET /_reshard/jobs/{id}/state``)."""
+        return self._reshard("jobs", job_id, "state").json()
+
+    def set_reshard_job_state(self, job_id: str, state: str, reason: Optional[str] = None) -> Dict[str, Any]:
+        """Resume (``"running"``) or stop (``"stopped"``) one job (``PUT /_reshard/jobs/{id}/state``)."""
+        return self._reshard("jobs", job_id, "state").json("PUT", json_body=_state_body(state, reason))
+
+    def _reshard(self, *segments: str) -> Endpoint:
+        for segment in segments:
+            if not isinstance(segment, str) or not segment:
+                raise CloudantArgumentError(117, "job_id", str)
+        return self._endpoint.child("_reshard", *segments)
+
+    # -- databases -----------------------------------------------------------------------------------------
+    def create_database(self, dbname: str, partitioned: bool = False, **kwargs: Any) -> CouchDatabase:
+        """Create a database and return its object, cached under its name.
+
+        :param str dbname: the database name (checked locally first).
+        :param bool partitioned: create a partitioned database.
+        :param bool throw_on_exists: raise :class:`CloudantClientException` (412)
+            when the database exists; otherwise return it. Default False.
+        :raises CloudantArgumentError: for an illegal name (140), before any request.
+        """
+        throw_on_exists = kwargs.pop("throw_on_exists", False)
+        if kwargs:
+            raise TypeError("create_database() got unexpected keyword argument(s): %s" % ", ".join(kwargs))
+        check_database_name(dbname)
+        database = self._DATABASE_CLASS(self, dbname, partitioned=partitioned)
+        try:
+            database.create(throw_on_exists=throw_on_exists)
+        except CloudantDatabaseException as err:
+            if err.code == 412:
+                raise CloudantClientException(412, dbname) from None
+            raise
+        super().__setitem__(dbname, database)
+        return database
+
+    def delete_database(self, dbname: str) -> None:
+        """Delete a database on the server and drop it from the cache.
+
+        :raises CloudantClientException: code 404 when it does not exist.
+        """
+        check_database_name(dbname)
+        database = dict.get(self, dbname) or self._DATABASE_CLASS(self, dbname)
+        try:
+            database.delete()
+        except NotFound:
+            raise CloudantClientException(404, dbname) from None
+        finally:
+            dict.pop(self, dbname, None)
+
+    def keys(self, remote: bool = False) -> List[str]:  # type: ignore[override]
+        """Return the cached database names, or every name on the server with ``remote=True``."""
+        if remote:
+            return self.all_dbs()
+        return list(dict.keys(self))
+
+    def __getitem__(self, key: str) -> CouchDatabase:
+        """Return the database object for ``key``: from the cache, or checked on the server once.
+
+        :raises KeyError: when the database does not exist (or its name is illegal).
+        """
+        try:
+            return dict.__getitem__(self, key)
+        except KeyError:
+            pass
+        database = self._fetch_database(key)
+        if database is None:
+            raise KeyError(key)
+        super().__setitem__(key, database)
+        return database
+
+    def _fetch_database(self, name: str) -> Optional[CouchDatabase]:
+        try:
+            check_database_name(name)
+        except CloudantArgumentError:
+            return None
+        database = self._DATABASE_CLASS(self, name)
+        return database if database._load_properties() else None
+
+    def get(self, key: str, default: Any = None, remote: bool = False) -> Any:  # type: ignore[override]
+        """Return the cached database object, or ``default``; ``remote=True`` asks the server."""
+        if not remote:
+            return dict.get(self, key, default)
+        database = self._fetch_database(key)
+        if database is None:
+            dict.pop(self, key, None)
+            return default
+        cached = dict.get(self, key)
+        if cached is not None:
+            return cached
+        super().__setitem__(key, database)
+        return database
+
+    def __setitem__(self, key: str, value: CouchDatabase, remote: bool = False) -> None:
+        """Cache a database object under ``key``; ``remote=True`` also creates it when missing.
+
+        :raises CloudantClientException: code 101 when ``value`` is not a database object.
+        """
+        if not isinstance(value, self._DATABASE_CLASS):
+            raise CloudantClientException(101, type(value).__name__)
+        if remote:
+            value.create(throw_on_exists=False)
+        super().__setitem__(key, value)
+
+    def __delitem__(self, key: str, remote: bool = False) -> None:
+        """Forget the cached database object; ``remote=True`` also deletes the database."""
+        if remote:
+            self.delete_database(key)
+            return
+        super().__delitem__(key)
+
+    # -- feeds ---------------------------------------------------------------------------------------------
+    def db_updates(self, raw_data: bool = False, **kwargs: Any) -> Feed:
+        """Return a :class:`~cloudant.feed.Feed` over ``_db_updates`` (``feed`` defaults to ``longpoll``).
+
+        :param bool raw_data: yield raw lines instead of decoded updates.
+        :param kwargs: ``feed``, ``since``, ``heartbeat``, ``timeout``, ``limit``,
+            ``descending``, ``chunk_size``.
+        """
+        return Feed(self, raw_data, **kwargs)
+
+    def infinite_db_updates(self, **kwargs: Any) -> InfiniteFeed:
+        """Return an :class:`~cloudant.feed.InfiniteFeed`: a continuous ``_db_updates`` that never ends.
+
+        .. versionchanged:: 3.0
+           Available for CouchDB too.
+        """
+        return InfiniteFeed(self, **kwargs)
+
+    def _feed_target(self) -> FeedTarget:
+        return FeedTarget(self._endpoint.child("_db_updates"), DB_UPDATES_ARGS,
+                          defaults={"feed": "longpoll", "heartbeat": True})
+
+    # -- construction from the environment -----------------------------------------------------------------
+    @classmethod
+    def from_environment(cls, service_name: str = "CLOUDANT", **kwargs: Any) -> "CouchDB":
+        """Build a client from ``{SERVICE}_URL``, ``{SERVICE}_AUTH_TYPE``, ``{SERVICE}_APIKEY``,
+        ``{SERVICE}_USERNAME`` and ``{SERVICE}_PASSWORD``, read from ``ibm-credentials.env``
+        (``$IBM_CREDENTIALS_FILE``, the current or the home directory) or the environment.
+
+        :param str service_name: the property prefix. Default ``CLOUDANT``.
+        :param kwargs: further client options (``connect``, ``timeout``, ...).
+        """
+        config = read_service_config(service_name)
+        kwargs["url"] = config["URL"]
+        auth_type = config["AUTH_TYPE"]
+        if auth_type == "NOAUTH":
+            return cls(None, None, admin_party=True, **kwargs)
+        if auth_type == "IAM":
+            kwargs.update(use_iam=True, iam_token_url=kwargs.get("iam_token_url") or config.get("AUTH_URL"),
+                          iam_client_id=config.get("CLIENT_ID"), iam_client_secret=config.get("CLIENT_SECRET"))
+            return cls(None, config["APIKEY"], **kwargs)
+        if auth_type == "BASIC":
+            kwargs["use_basic_auth"] = True
+        return cls(config.get("USERNAME"), config.get("PASSWORD"), **kwargs)
+
+    new_instance = from_environment
+
+
+class Cloudant(CouchDB):
+    """A client of IBM Cloudant: :class:`CouchDB` plus Cloudant's own endpoints.
+
+    :param str cloudant_user: the user name (or ``None`` with IAM).
+    :param str auth_token: the password, or the IAM API key with ``use_iam``.
+    :param str account: the account name: the URL becomes ``https://{account}.cloudant.com``.
+    :param str url: the service URL, when no ``account`` is given.
+    :param str x_cloudant_user: send ``X-Cloudant-User`` with every request.
+    :param kwargs: every :class:`CouchDB` option.
+    :raises CloudantClientException: code 102 without ``url`` or ``account``.
+    """
+
+    _DATABASE_CLASS = CloudantDatabase
+    _extra_options = frozenset({"account", "x_cloudant_user"})
+
+    def __init__(self, cloudant_user: Optional[str], auth_token: Optional[str], **kwargs: Any) -> None:
+        account = kwargs.pop("account", None)
+        x_cloudant_user = kwargs.pop("x_cloudant_user", None)
+        if account:
+            kwargs["url"] = "https://%s.cloudant.com" % account
+        if not kwargs.get("url"):
+            raise CloudantClientException(102)
+        connect = kwargs.pop("connect", False)
+        super().__init__(cloudant_user, auth_token, **kwargs)
+        if x_cloudant_user:
+            self._client_user_header = {**(self._client_user_header or {}), "X-Cloudant-User": x_cloudant_user}
+        if connect:
+            self.connect()
+
+    # -- feeds ---------------------------------------------------------------------------------------------
+    def _feed_target(self) -> FeedTarget:
+        return FeedTarget(self._endpoint.child("_db_updates"), DB_UPDATES_ARGS)
+
+    # -- usage and billing ---------------------------------------------------------------------------------
+    def bill(self, year: Optional[int] = None, month: Optional[int] = None) -> Dict[str, Any]:
+        """Return billing data, optionally for one ``year`` and ``month`` (``GET /_api/v2/bill``)."""
+        return self._usage("bill", year=year, month=month)
+
+    def volume_usage(self, year: Optional[int] = None, month: Optional[int] = None) -> Dict[str, Any]:
+        """Return data volume usage (``GET /_api/v2/usage/data_volume``)."""
+        return self._usage("usage", "data_volume", year=year, month=month)
+
+    def requests_usage(self, year: Optional[int] = None, month: Optional[int] = None) -> Dict[str, Any]:
+        """Return request usage (``GET /_api/v2/usage/requests``)."""
+        return self._usage("usage", "requests", year=year, month=month)
+
+    def _usage(self, *segments: str, year: Any, month: Any) -> Dict[str, Any]:
+        period = check_usage_period(year, month)
+        if period is not None:
+            segments += (str(period[0]), str(period[1]))
+        return self._api_v2(*segments).json()
+
+    def _api_v2(self, *segments: str) -> Endpoint:
+        return self._endpoint.child("_api", "v2", *segments)
+
+    # -- API keys and sharing ------------------------------------------------------------------------------
+    def generate_api_key(self) -> Dict[str, Any]:
+        """Create an API key and password (``POST /_api/v2/api_keys``): ``{"key", "password", "ok"}``."""
+        return self._api_v2("api_keys").json("POST")
+
+    def shared_databases(self) -> List[str]:
+        """Return the names of databases shared with this account (``GET /_api/v2/user/shared_databases``)."""
+        return self._api_v2("user", "shared_databases").json().get("shared_databases", [])
+
+    # -- CORS ----------------------------------------------------------------------------------------------
+    def cors_configuration(self) -> Dict[str, Any]:
+        """Return the CORS configuration (``GET /_api/v2/user/config/cors``)."""
+        return self._api_v2("user", "config", "cors").json()
+
+    def cors_origins(self) -> List[str]:
+        """Return the allowed CORS origins."""
+        return self.cors_configuration().get("origins", [])
+
+    def disable_cors(self) -> Dict[str, Any]:
+        """Switch CORS off and clear the origins."""
+        return self.update_cors_configuration(False, False, [], overwrite_origins=True)
+
+    def update_cors_configuration(self, enable_cors: bool = True, allow_credentials: bool = True,
+                                  origins: Optional[List[str]] = None,
+                                  overwrite_origins: bool = False) -> Dict[str, Any]:
+        """Change the CORS configuration (``PUT /_api/v2/user/config/cors``).
+
+        With ``overwrite_origins`` the configuration becomes exactly what is
+        given. Otherwise it is merged with the current one: ``["*"]`` replaces
+        the origins, other origins are added to the current ones (in order,
+        without duplicates).
+        """
+        if origins is not None and (not isinstance(origins, (list, tuple))
+                                    or not all(isinstance(origin, str) for origin in origins)):
+            raise CloudantArgumentError(117, "origins", "list of str")
+        for name, flag in (("enable_cors", enable_cors), ("allow_credentials", allow_credentials)):
+            if not isinstance(flag, bool):
+                raise CloudantArgumentError(117, name, bool)
+        new_origins = list(origins or [])
+        if not overwrite_origins:
+            current = self.cors_configuration().get("origins", [])
+            if new_origins != ["*"]:
+                new_origins = list(dict.fromkeys(list(current) + new_origins))
+        body = {"enable_cors": enable_cors, "allow_credentials": allow_credentials, "origins": new_origins}
+        return self._api_v2("user", "config", "cors").json("PUT", json_body=body)
+
+    # -- constructors --------------------------------------------------------------------------------------
+    @classmethod
+    def bluemix(cls, vcap_services: Union[str, Dict[str, Any], None], instance_name: Optional[str] = None,
+                service_name: Optional[str] = None, **kwargs: Any) -> "Cloudant":
+        """Build a client from Cloud Foundry's ``VCAP_SERVICES``.
+
+        :param vcap_services: ``os.getenv('VCAP_SERVICES')``, a JSON string or dict.
+        :param str instance_name: the instance, when there are several.
+        :param str service_name: the service label; default ``cloudantNoSQLDB``.
+        :raises CloudantClientException: code 105 saying what is wrong with
+            ``VCAP_SERVICES``, or 103 when it has no usable credentials.
+        """
+        service = CloudFoundryService(vcap_services, instance_name=instance_name, service_name=service_name)
+        kwargs.setdefault("url", service.url)
+        if service.iam_api_key:
+            return cls.iam(None, service.iam_api_key, **kwargs)
+        return cls(service.username, service.password, **kwargs)
+
+    @classmethod
+    def iam(cls, account_name: Optional[str], api_key: str, **kwargs: Any) -> "Cloudant":
+        """Build a client authenticating with an IBM Cloud IAM API key.
+
+        :param str account_name: the account, or ``None`` with a ``url=`` keyword.
+        :param str api_key: the IAM API key.
+
+        .. versionchanged:: 3.0
+           ``auto_renew`` and ``account`` may be passed as keywords.
+        """
+        if account_name is not None:
+            kwargs.setdefault("account", account_name)
+        kwargs.setdefault("auto_renew", True)
+        kwargs["use_iam"] = True
+        return cls(None, api_key, **kwargs)
+
+
+def _split_url(url: Optional[str]):
+    """Return the URL without user info or trailing ``/``, and the user name and password it held."""
+    if not url:
+        return None, None, None
+    parts = urlsplit(url)
+    user = unquote(parts.username) if parts.username is not None else None
+    password = unquote(parts.password) if parts.password is not None else None
+    clean = redact_url(url) or url
+    if user is not None:
+        parts = urlsplit(clean)
+    clean = urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/"), "", ""))
+    return clean, user, password
+
+
+def _wire_param(value: Any) -> Any:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, dict, str)) and not isinstance(value, str):
+        return json.dumps(value)
+    return value
+
+
+def _state_body(state: str, reason: Optional[str]) -> Dict[str, str]:
+    if state not in ("running", "stopped"):
+        raise CloudantArgumentError(143, "state", ("running", "stopped"), state)
+    return {"state": state, **({"reason": reason} if reason else {})}
