@@ -1,0 +1,134 @@
+"""Fixtures shared by the whole suite.
+
+The live server is started lazily: only a test that asks for ``couch_server`` (directly or through
+``client``, ``db``, ``admin_session``) starts it, once per session, so ``tests/unit`` never does.
+
+``couch_server``
+    a :class:`_servers.CouchServer`: ``url``, ``user``, ``password``, ``kind`` (``"pouchdb"``, ``"couchdb"``,
+    ``"cloudant"``), ``version``, ``jwt_hmac_key``, ``node_urls``, ``capabilities``, ``assert_alive()``,
+    ``session()``. pouchdb-server 4.2.0 on loopback unless ``COUCHDB_URL`` names another server.
+``admin_session``
+    a plain ``requests.Session`` with the admin's basic auth, to check effects without the library.
+``client``
+    a connected ``cloudant.client.CouchDB`` from the ``couchdb(...)`` context manager.
+``db_name`` / ``db``
+    a fresh ``test-<uuid4 hex>`` name; the database created under it, deleted afterwards.
+
+Markers: ``@pytest.mark.requires("scheduler", ...)`` skips a test when the server lacks a capability;
+``@pytest.mark.cluster`` marks what only a multi-node cluster shows (it implies ``requires("cluster")``);
+tests under ``tests/integration`` are marked ``integration`` automatically.
+"""
+from __future__ import annotations
+
+import sys
+import uuid
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+import requests
+
+# _servers sits beside this file; importing it by directory works whether or not tests/ is a package.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _servers  # noqa: E402
+from _servers import CAPABILITIES, CouchServer  # noqa: E402
+
+pytest_plugins = ["pytester"]  # tests/integration/test_harness.py runs the markers in a nested session
+
+INTEGRATION_DIR = Path(__file__).resolve().parent / "integration"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "requires(*capabilities): skip unless the server has every capability named "
+        f"(one of: {', '.join(sorted(CAPABILITIES))})",
+    )
+    config.addinivalue_line(
+        "markers", "cluster: needs a multi-node CouchDB cluster (implies requires('cluster'))"
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list) -> None:
+    integration = pytest.mark.integration
+    for item in items:
+        if INTEGRATION_DIR in Path(item.path).resolve().parents:
+            item.add_marker(integration)
+
+
+def _required_capabilities(item: pytest.Item) -> list:
+    needed = [name for marker in item.iter_markers("requires") for name in marker.args]
+    if item.get_closest_marker("cluster") is not None:
+        needed.append("cluster")
+    unknown = sorted(set(needed) - CAPABILITIES)
+    if unknown:
+        pytest.fail(f"unknown capability in requires(): {', '.join(unknown)}", pytrace=False)
+    return needed
+
+
+@pytest.fixture(scope="session")
+def couch_server() -> Iterator[CouchServer]:
+    server = _servers.start_or_connect()
+    try:
+        yield server
+        server.assert_alive()  # a server that died during the session fails the run, even if no test noticed
+    finally:
+        server.stop()
+
+
+@pytest.fixture(autouse=True)
+def _server_guard(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Skip for missing capabilities; make a dead server an error of the test that was running."""
+    needed = _required_capabilities(request.node)
+    if not needed and "couch_server" not in request.fixturenames:
+        yield  # no server involved: do not start one
+        return
+    server: CouchServer = request.getfixturevalue("couch_server")
+    missing = [name for name in needed if name not in server.capabilities]
+    if missing:
+        pytest.skip(f"server {server.kind} lacks {', '.join(missing)}")
+    server.assert_alive()
+    yield
+    server.assert_alive()
+
+
+@pytest.fixture
+def admin_session(couch_server: CouchServer) -> Iterator[requests.Session]:
+    with couch_server.session() as session:
+        yield session
+
+
+@pytest.fixture
+def client(couch_server: CouchServer) -> Iterator[object]:
+    from cloudant import couchdb
+
+    with couchdb(couch_server.user, couch_server.password, url=couch_server.url) as connected:
+        yield connected
+
+
+@pytest.fixture
+def db_name() -> str:
+    return "test-" + uuid.uuid4().hex
+
+
+@pytest.fixture
+def db(client: object, db_name: str, couch_server: CouchServer) -> Iterator[object]:
+    database = client.create_database(db_name)  # type: ignore[attr-defined]
+    try:
+        yield database
+    finally:
+        _drop_database(client, db_name, couch_server)
+
+
+def _drop_database(client: object, name: str, server: CouchServer) -> None:
+    """Delete with the library; a database the test deleted itself is fine, one left behind is an error."""
+    try:
+        client.delete_database(name)  # type: ignore[attr-defined]
+    except Exception:
+        with server.session() as session:
+            url = f"{server.url}/{name}"
+            if session.head(url, timeout=30).status_code == 404:
+                return
+            session.delete(url, timeout=30)  # clean up anyway, then report the library's failure
+        raise
+
