@@ -155,3 +155,13 @@ def test_a_dead_pouchdb_server_is_a_harness_error() -> None:
         server.stop()
     assert not workdir.exists()
     assert not (_servers.REPO_ROOT / "log.txt").exists()
+
+
+@pytest.mark.cluster
+def test_every_node_of_the_cluster_answers(couch_server: CouchServer, admin_session: requests.Session) -> None:
+    """node_urls are the nodes of one cluster: each answers and sees all of them as members."""
+    memberships = [admin_session.get(url + "/_membership", timeout=30).json() for url in couch_server.node_urls]
+    assert len(couch_server.node_urls) > 1
+    for membership in memberships:
+        assert len(membership["cluster_nodes"]) == len(couch_server.node_urls)
+        assert sorted(membership["cluster_nodes"]) == sorted(memberships[0]["cluster_nodes"])
