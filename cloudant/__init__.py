@@ -29,31 +29,31 @@ def _connected(client: Any) -> Iterator[Any]:
         client.disconnect()
 
 
-def cloudant(user: Optional[str], passwd: Optional[str], **kwargs: Any) -> "contextlib.AbstractContextManager[Cloudant]":
+def cloudant(user: Optional[str], passwd: Optional[str], **kwargs: Any) -> contextlib.AbstractContextManager[Cloudant]:
     """Connect to Cloudant with a user name and password (``account=`` or ``url=`` required)."""
     return _connected(Cloudant(user, passwd, **kwargs))
 
 
 def cloudant_iam(account_name: Optional[str], api_key: str,
-                 **kwargs: Any) -> "contextlib.AbstractContextManager[Cloudant]":
+                 **kwargs: Any) -> contextlib.AbstractContextManager[Cloudant]:
     """Connect to Cloudant with an IAM API key (``account_name=None`` with ``url=`` works too)."""
     return _connected(Cloudant.iam(account_name, api_key, **kwargs))
 
 
 def cloudant_bluemix(vcap_services: Union[str, Dict[str, Any], None], instance_name: Optional[str] = None,
                      service_name: Optional[str] = None,
-                     **kwargs: Any) -> "contextlib.AbstractContextManager[Cloudant]":
+                     **kwargs: Any) -> contextlib.AbstractContextManager[Cloudant]:
     """Connect to the Cloudant service described by Cloud Foundry's ``VCAP_SERVICES``."""
     return _connected(Cloudant.bluemix(vcap_services, instance_name=instance_name, service_name=service_name,
                                        **kwargs))
 
 
-def couchdb(user: Optional[str], passwd: Optional[str], **kwargs: Any) -> "contextlib.AbstractContextManager[CouchDB]":
+def couchdb(user: Optional[str], passwd: Optional[str], **kwargs: Any) -> contextlib.AbstractContextManager[CouchDB]:
     """Connect to CouchDB with a user name and password."""
     return _connected(CouchDB(user, passwd, **kwargs))
 
 
-def couchdb_admin_party(**kwargs: Any) -> "contextlib.AbstractContextManager[CouchDB]":
+def couchdb_admin_party(**kwargs: Any) -> contextlib.AbstractContextManager[CouchDB]:
     """Connect to a CouchDB without credentials (admin party)."""
     return _connected(CouchDB(None, None, True, **kwargs))
 

@@ -53,7 +53,7 @@ class ClientSession(Session):
         super().__init__()
         self._username = username
         self._password = password
-        self._session_url = session_url
+        self._session_url: str = session_url or ""
         self._auto_renew = bool(kwargs.get("auto_renew", False))
         timeout = kwargs.get("timeout")
         self._timeout = DEFAULT_TIMEOUT if timeout is None else timeout
@@ -100,7 +100,7 @@ class ClientSession(Session):
 
     def info(self) -> Optional[Dict[str, Any]]:
         """Return the server's view of the session (``GET /_session``), or ``None`` without a session URL."""
-        if self._session_url is None:
+        if not self._session_url:
             return None
         response = self._send_raw("GET", self._session_url)
         return response.json()
@@ -204,7 +204,7 @@ class IAMSession(ClientSession):
     :param str token_url: the token endpoint; default ``$IAM_TOKEN_URL`` or IBM Cloud's.
     """
 
-    def __init__(self, api_key: str, server_url: str, client_id: Optional[str] = None,
+    def __init__(self, api_key: Optional[str], server_url: str, client_id: Optional[str] = None,
                  client_secret: Optional[str] = None, token_url: Optional[str] = None, **kwargs: Any) -> None:
         kwargs.setdefault("auto_renew", True)
         super().__init__(None, None, server_url + "/_session", **kwargs)
@@ -216,7 +216,7 @@ class IAMSession(ClientSession):
         self._refresh_at = 0.0
 
     @property
-    def get_api_key(self) -> str:
+    def get_api_key(self) -> Optional[str]:
         """The IAM API key (python-cloudant's property name)."""
         return self._api_key
 
@@ -287,7 +287,7 @@ def _session_expired(response: requests.Response) -> bool:
 def _body_position(kwargs: Dict[str, Any]) -> Optional[int]:
     """Where a file-object body starts, so that a replay can rewind it."""
     data = kwargs.get("data")
-    if hasattr(data, "seek") and hasattr(data, "tell"):
+    if data is not None and hasattr(data, "seek") and hasattr(data, "tell"):
         try:
             return data.tell()
         except OSError:

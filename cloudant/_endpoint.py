@@ -58,12 +58,12 @@ class Endpoint:
     def __repr__(self) -> str:
         return "Endpoint(%r)" % redact_url(self.url)
 
-    def child(self, *segments: str) -> "Endpoint":
+    def child(self, *segments: str) -> Endpoint:
         """Return the endpoint below this one, each segment quoted whole."""
         path = "/".join(quote(segment, safe="") for segment in segments)
         return Endpoint(self.client, self.url + "/" + path)
 
-    def document(self, doc_id: str, *segments: str) -> "Endpoint":
+    def document(self, doc_id: str, *segments: str) -> Endpoint:
         """Return a document's endpoint (``_design/``/``_local/`` prefixes kept), plus optional sub-segments."""
         url = self.url + "/" + quote_document_id(doc_id)
         if segments:
@@ -141,7 +141,7 @@ def read_body(response: requests.Response) -> bytes:
     try:
         return response.content
     except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as err:
-        raise CloudantConnectionError(response.request.method, response.url, err) from None
+        raise CloudantConnectionError(str(response.request.method), response.url, err) from None
 
 
 def decode_json(response: requests.Response, decoder: Optional[Type[json.JSONDecoder]] = None) -> Any:
@@ -152,4 +152,4 @@ def decode_json(response: requests.Response, decoder: Optional[Type[json.JSONDec
             return json.loads(content)
         return json.loads(content, cls=decoder)
     except ValueError as err:
-        raise MalformedResponse(response.request.method, response.url, str(err)) from None
+        raise MalformedResponse(str(response.request.method), response.url, str(err)) from None

@@ -41,10 +41,10 @@ class RetryPolicy(Retry):
         super().__init__(*args, **kwargs)
         self.jitter = jitter
 
-    def new(self, **kwargs: Any) -> "RetryPolicy":
+    def new(self, **kwargs: Any) -> RetryPolicy:
         retry = super().new(**kwargs)
         retry.jitter = self.jitter
-        return retry  # type: ignore[return-value]
+        return retry
 
     def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
         if status_code == 429:
@@ -58,7 +58,7 @@ class RetryPolicy(Retry):
         return backoff + random.uniform(0, self.jitter)
 
     @classmethod
-    def for_couch(cls, retries: int = 3, initial_backoff: float = 0.25) -> "RetryPolicy":
+    def for_couch(cls, retries: int = 3, initial_backoff: float = 0.25) -> RetryPolicy:
         """The library's default policy, with ``retries`` replays starting at ``initial_backoff`` seconds."""
         # urllib3 waits backoff_factor * 2**(n-1) before the n-th retry; with
         # python-cloudant the first wait was initialBackoff, and it doubled.

@@ -359,7 +359,7 @@ class CouchDB(dict):
         database = self._DATABASE_CLASS(self, name)
         return database if database._load_properties() else None
 
-    def get(self, key: str, default: Any = None, remote: bool = False) -> Any:  # type: ignore[override]
+    def get(self, key: str, default: Any = None, remote: bool = False) -> Any:
         """Return the cached database object, or ``default``; ``remote=True`` asks the server."""
         if not remote:
             return dict.get(self, key, default)
@@ -415,7 +415,7 @@ class CouchDB(dict):
 
     # -- construction from the environment -----------------------------------------------------------------
     @classmethod
-    def from_environment(cls, service_name: str = "CLOUDANT", **kwargs: Any) -> "CouchDB":
+    def from_environment(cls, service_name: str = "CLOUDANT", **kwargs: Any) -> CouchDB:
         """Build a client from ``{SERVICE}_URL``, ``{SERVICE}_AUTH_TYPE``, ``{SERVICE}_APIKEY``,
         ``{SERVICE}_USERNAME`` and ``{SERVICE}_PASSWORD``, read from ``ibm-credentials.env``
         (``$IBM_CREDENTIALS_FILE``, the current or the home directory) or the environment.
@@ -543,7 +543,7 @@ class Cloudant(CouchDB):
     # -- constructors --------------------------------------------------------------------------------------
     @classmethod
     def bluemix(cls, vcap_services: Union[str, Dict[str, Any], None], instance_name: Optional[str] = None,
-                service_name: Optional[str] = None, **kwargs: Any) -> "Cloudant":
+                service_name: Optional[str] = None, **kwargs: Any) -> Cloudant:
         """Build a client from Cloud Foundry's ``VCAP_SERVICES``.
 
         :param vcap_services: ``os.getenv('VCAP_SERVICES')``, a JSON string or dict.
@@ -559,7 +559,7 @@ class Cloudant(CouchDB):
         return cls(service.username, service.password, **kwargs)
 
     @classmethod
-    def iam(cls, account_name: Optional[str], api_key: str, **kwargs: Any) -> "Cloudant":
+    def iam(cls, account_name: Optional[str], api_key: str, **kwargs: Any) -> Cloudant:
         """Build a client authenticating with an IBM Cloud IAM API key.
 
         :param str account_name: the account, or ``None`` with a ``url=`` keyword.

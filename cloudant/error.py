@@ -239,7 +239,7 @@ class CloudantHTTPError(requests.HTTPError, CloudantException):
         return text
 
     @property
-    def status_code(self) -> int:  # type: ignore[override]
+    def status_code(self) -> int:
         """The HTTP status of the answer."""
         return self.code
 
