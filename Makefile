@@ -47,9 +47,14 @@ bench: venv pouchdb
 docs: $(VENV)/.stamp-docs
 	$(VENV)/bin/sphinx-build -W -b html docs docs/_build/html
 
+# Besides ruff and mypy: the house rule that only the wire layer (cloudant/_endpoint.py) sends requests
+# and turns HTTP statuses into errors.
 lint: $(VENV)/.stamp-lint
 	$(VENV)/bin/ruff check cloudant
 	$(VENV)/bin/mypy cloudant
+	@! grep -rnE --include='*.py' 'raise_for_status\(|requests\.(get|head|post|put|patch|delete|request)\(' cloudant \
+		| grep -v '^cloudant/_endpoint.py:' \
+		|| { echo 'lint: only cloudant/_endpoint.py may call requests or raise_for_status (lines above)'; exit 1; }
 
 venv: $(VENV)/.stamp-test
 pouchdb: $(POUCHDB)/node_modules/.stamp

@@ -259,9 +259,7 @@ def from_environment(environ: Optional[Dict[str, str]] = None) -> Optional[Couch
     user = env.get("COUCHDB_USER") or "admin"
     password = env.get("COUCHDB_PASSWORD") or "admin"
     node_urls = [u.rstrip("/") for u in env.get("COUCHDB_NODE_URLS", "").split()]
-    server = describe(url, user, password, jwt_hmac_key=env.get("COUCHDB_JWT_HMAC_KEY") or None, node_urls=node_urls)
-    server.assert_alive()
-    return server
+    return describe(url, user, password, jwt_hmac_key=env.get("COUCHDB_JWT_HMAC_KEY") or None, node_urls=node_urls)
 
 
 def start_or_connect() -> CouchServer:

@@ -23,7 +23,7 @@ from __future__ import annotations
 import sys
 import uuid
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 import pytest
 import requests
@@ -99,7 +99,7 @@ def admin_session(couch_server: CouchServer) -> Iterator[requests.Session]:
 
 
 @pytest.fixture
-def client(couch_server: CouchServer) -> Iterator[object]:
+def client(couch_server: CouchServer) -> Iterator[Any]:
     from cloudant import couchdb
 
     with couchdb(couch_server.user, couch_server.password, url=couch_server.url) as connected:
@@ -112,18 +112,18 @@ def db_name() -> str:
 
 
 @pytest.fixture
-def db(client: object, db_name: str, couch_server: CouchServer) -> Iterator[object]:
-    database = client.create_database(db_name)  # type: ignore[attr-defined]
+def db(client: Any, db_name: str, couch_server: CouchServer) -> Iterator[Any]:
+    database = client.create_database(db_name)
     try:
         yield database
     finally:
         _drop_database(client, db_name, couch_server)
 
 
-def _drop_database(client: object, name: str, server: CouchServer) -> None:
+def _drop_database(client: Any, name: str, server: CouchServer) -> None:
     """Delete with the library; a database the test deleted itself is fine, one left behind is an error."""
     try:
-        client.delete_database(name)  # type: ignore[attr-defined]
+        client.delete_database(name)
     except Exception:
         with server.session() as session:
             url = f"{server.url}/{name}"
