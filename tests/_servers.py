@@ -15,6 +15,7 @@ From the command line, ``python tests/_servers.py run -- COMMAND [ARG ...]`` (``
 starts the server the same way, runs COMMAND with ``COUCHDB_URL``, ``COUCHDB_USER`` and
 ``COUCHDB_PASSWORD`` in its environment, stops the server and exits with COMMAND's exit status.
 """
+
 from __future__ import annotations
 
 import json
@@ -83,7 +84,7 @@ class CouchServer:
     jwt_hmac_key: Optional[str] = None
     node_urls: List[str] = field(default_factory=list)
     capabilities: FrozenSet[str] = frozenset()
-    process: Optional["PouchDBProcess"] = field(default=None, repr=False)
+    process: Optional[PouchDBProcess] = field(default=None, repr=False)
 
     @property
     def auth(self) -> tuple:
@@ -143,17 +144,21 @@ class PouchDBProcess:
             "--no-color",
         ]  # fmt: skip
         (self.workdir / "data").mkdir()
-        with open(self.output_path, "wb") as output:
-            # A new session makes the server the leader of its own process group: stop() signals that group,
-            # i.e. exactly the processes started here.
-            self.popen = subprocess.Popen(
-                command,
-                cwd=self.workdir,
-                stdin=subprocess.DEVNULL,
-                stdout=output,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        try:
+            with open(self.output_path, "wb") as output:
+                # A new session makes the server the leader of its own process group: stop() signals that
+                # group, i.e. exactly the processes started here.
+                self.popen = subprocess.Popen(
+                    command,
+                    cwd=self.workdir,
+                    stdin=subprocess.DEVNULL,
+                    stdout=output,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
+        except OSError as exc:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+            raise HarnessError(f"cannot start {executable}: {exc}") from exc
         self.pid = self.popen.pid
 
     def wait_until_listening(self, timeout: float = START_TIMEOUT) -> None:
@@ -167,8 +172,7 @@ class PouchDBProcess:
             except OSError:
                 if time.monotonic() > deadline:
                     raise HarnessError(
-                        f"pouchdb-server did not listen on port {self.port} within {timeout:.0f}s"
-                        + self.output_tail()
+                        f"pouchdb-server did not listen on port {self.port} within {timeout:.0f}s" + self.output_tail()
                     ) from None
                 time.sleep(0.1)
 

@@ -18,6 +18,7 @@ Markers: ``@pytest.mark.requires("scheduler", ...)`` skips a test when the serve
 ``@pytest.mark.cluster`` marks what only a multi-node cluster shows (it implies ``requires("cluster")``);
 tests under ``tests/integration`` are marked ``integration`` automatically.
 """
+
 from __future__ import annotations
 
 import sys
@@ -44,9 +45,7 @@ def pytest_configure(config: pytest.Config) -> None:
         "requires(*capabilities): skip unless the server has every capability named "
         f"(one of: {', '.join(sorted(CAPABILITIES))})",
     )
-    config.addinivalue_line(
-        "markers", "cluster: needs a multi-node CouchDB cluster (implies requires('cluster'))"
-    )
+    config.addinivalue_line("markers", "cluster: needs a multi-node CouchDB cluster (implies requires('cluster'))")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list) -> None:
@@ -131,4 +130,3 @@ def _drop_database(client: Any, name: str, server: CouchServer) -> None:
                 return
             session.delete(url, timeout=30)  # clean up anyway, then report the library's failure
         raise
-

@@ -3,6 +3,7 @@
 Only plain ``requests`` is used here, so these tests say whether the harness works independently of the
 library under test.
 """
+
 from __future__ import annotations
 
 import os
