@@ -15,6 +15,7 @@ given an adapter of its own. The policy it applies:
 from __future__ import annotations
 
 import random
+from itertools import takewhile
 from typing import Any, Optional
 
 from requests.adapters import HTTPAdapter
@@ -23,6 +24,7 @@ from urllib3.util.retry import Retry
 __all__ = ["Replay429Adapter", "RetryPolicy"]
 
 _READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_MAX_BACKOFF = 120.0  # seconds: urllib3's own cap on one wait
 
 
 class RetryPolicy(Retry):
@@ -52,16 +54,22 @@ class RetryPolicy(Retry):
         return super().is_retry(method, status_code, has_retry_after)
 
     def get_backoff_time(self) -> float:
-        backoff = super().get_backoff_time()
-        if backoff <= 0:
+        """Seconds to wait before the next replay: ``backoff_factor`` before the first, doubling after.
+
+        urllib3 itself waits nothing before the first retry, which would answer a
+        429 with an immediate second request.
+        """
+        errors = len(list(takewhile(lambda entry: entry.redirect_location is None, reversed(self.history))))
+        if errors == 0 or self.backoff_factor <= 0:
             return 0.0
+        backoff = min(getattr(self, "backoff_max", _MAX_BACKOFF), self.backoff_factor * 2 ** (errors - 1))
         return backoff + random.uniform(0, self.jitter)
 
     @classmethod
     def for_couch(cls, retries: int = 3, initial_backoff: float = 0.25) -> RetryPolicy:
         """The library's default policy, with ``retries`` replays starting at ``initial_backoff`` seconds."""
-        # urllib3 waits backoff_factor * 2**(n-1) before the n-th retry; with
-        # python-cloudant the first wait was initialBackoff, and it doubled.
+        # get_backoff_time waits backoff_factor before the first retry and doubles it
+        # for each further one, as python-cloudant documented for initialBackoff.
         return cls(total=retries, connect=retries, read=retries, status=retries, redirect=False,
                    allowed_methods=_READ_ONLY_METHODS, status_forcelist=frozenset({429, 503}),
                    backoff_factor=initial_backoff, raise_on_status=False, raise_on_redirect=False,

@@ -233,8 +233,12 @@ class CouchDB(dict):
         return self._endpoint.child("_active_tasks").json()
 
     def all_dbs(self, **options: Any) -> List[str]:
-        """Return the names of all databases (``GET /_all_dbs``; ``limit``, ``skip``, ``descending``...)."""
-        params = {name: _wire_param(value) for name, value in options.items() if value is not None}
+        """Return the names of all databases (``GET /_all_dbs``).
+
+        :param options: ``limit``, ``skip``, ``descending``, and ``startkey``/``endkey``
+            (plain names: they are sent JSON-encoded, as CouchDB requires).
+        """
+        params = {name: _wire_param(name, value) for name, value in options.items() if value is not None}
         return self._endpoint.child("_all_dbs").json(params=params or None)
 
     # -- resharding ----------------------------------------------------------------------------------------
@@ -589,11 +593,15 @@ def _split_url(url: Optional[str]):
     return clean, user, password
 
 
-def _wire_param(value: Any) -> Any:
+_JSON_PARAMS = frozenset({"key", "startkey", "start_key", "endkey", "end_key"})
+
+
+def _wire_param(name: str, value: Any) -> Any:
+    # Keys are JSON on the wire: CouchDB answers 400 to startkey=b, and wants startkey="b".
+    if name in _JSON_PARAMS or isinstance(value, (list, dict)):
+        return json.dumps(value)
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, (list, dict, str)) and not isinstance(value, str):
-        return json.dumps(value)
     return value
 
 

@@ -1,0 +1,442 @@
+"""Sessions and their auth flows (``cloudant._client_session``), with no server: the flows are driven
+directly, or through a session whose transport is a :class:`FakeAdapter`."""
+from __future__ import annotations
+
+import base64
+import io
+import threading
+import types
+from typing import Any, Dict, Iterator, List, Optional
+
+import pytest
+import requests
+
+from _fakes import FakeAdapter, Seen
+from cloudant import _client_session
+from cloudant._client_session import (DEFAULT_IAM_TOKEN_URL, DEFAULT_TIMEOUT, BasicSession, ClientSession,
+                                      CookieSession, IAMSession)
+from cloudant.error import BadRequest, CloudantConnectionError, ServerError, Unauthorized
+
+SERVER = "http://couch.test:5984"
+TOKEN_URL = "https://iam.test/identity/token"
+SET_COOKIE = "AuthSession={0}; Version=1; Path=/; HttpOnly"
+
+
+def answer(status: int, body: Any = None, headers: Optional[Dict[str, str]] = None) -> requests.Response:
+    """A real response to ``GET SERVER/db``, for feeding a flow by hand."""
+    request = requests.Request("GET", SERVER + "/db").prepare()
+    return FakeAdapter(lambda seen: (0, {}, None)).build(request, status, headers or {}, body)
+
+
+class CouchFake:
+    """A CouchDB stand-in: ``POST /_session`` hands out a new cookie; other requests need the current one,
+    or answer ``self.reject`` (401 by default)."""
+
+    def __init__(self) -> None:
+        self.generation = 0
+        self.reject = (401, {"error": "unauthorized", "reason": "You are not a server admin."})
+        self.adapter = FakeAdapter(self.handle)
+
+    def handle(self, seen: Seen) -> Any:
+        if seen.path == "/_session" and seen.method == "POST":
+            form = seen.form()
+            if form.get("password") != ["pw"]:
+                return 401, {}, {"error": "unauthorized", "reason": "Name or password is incorrect."}
+            self.generation += 1
+            return 200, [("Set-Cookie", SET_COOKIE.format("c%d" % self.generation))], {"ok": True}
+        if seen.path == "/_session" and seen.method == "DELETE":
+            return 200, [("Set-Cookie", SET_COOKIE.format(""))], {"ok": True}
+        if "AuthSession=c%d" % self.generation in seen.headers.get("Cookie", "") and self.generation:
+            return 200, {}, {"ok": True, "body": seen.body.decode()}
+        status, body = self.reject
+        return status, {}, body
+
+    def logins(self) -> int:
+        return len(self.adapter.calls("POST", "/_session"))
+
+    def gets(self) -> List[Seen]:
+        return [seen for seen in self.adapter.seen if seen.path != "/_session"]
+
+
+@pytest.fixture
+def couch() -> CouchFake:
+    return CouchFake()
+
+
+def cookie_session(couch: CouchFake, **kwargs: Any) -> CookieSession:
+    session = CookieSession("user", "pw", SERVER, **kwargs)
+    session.mount(SERVER, couch.adapter)
+    return session
+
+
+# -- cookie sessions: the flow driven by hand ---------------------------------------------------------------------
+def test_cookie_flow_renews_on_401_and_replays_exactly_once(couch: CouchFake) -> None:
+    session = cookie_session(couch)
+    kwargs: Dict[str, Any] = {"params": {"a": 1}}
+    flow = session.auth_flow("GET", SERVER + "/db", kwargs)
+    assert next(flow) == ("GET", SERVER + "/db", kwargs)
+    replay = flow.send(answer(401, {"error": "unauthorized"}))
+    assert replay == ("GET", SERVER + "/db", kwargs)
+    assert couch.logins() == 1
+    with pytest.raises(StopIteration):  # a second 401 is the caller's to see
+        flow.send(answer(401, {"error": "unauthorized"}))
+    assert couch.logins() == 1
+
+
+def test_cookie_flow_renews_on_403_credentials_expired(couch: CouchFake) -> None:
+    flow = cookie_session(couch).auth_flow("GET", SERVER + "/db", {})
+    next(flow)
+    assert flow.send(answer(403, {"error": "credentials_expired", "reason": "Session expired"}))[0] == "GET"
+    assert couch.logins() == 1
+
+
+@pytest.mark.parametrize("response", [
+    answer(403, {"error": "forbidden", "reason": "You are not allowed to access this db."}),
+    answer(403, b"<html>forbidden</html>"),
+    answer(404, {"error": "not_found"}),
+    answer(200, {"ok": True}),
+], ids=["403-forbidden", "403-not-json", "404", "200"])
+def test_cookie_flow_leaves_other_answers_alone(couch: CouchFake, response: requests.Response) -> None:
+    flow = cookie_session(couch).auth_flow("GET", SERVER + "/db", {})
+    next(flow)
+    with pytest.raises(StopIteration):
+        flow.send(response)
+    assert couch.logins() == 0
+
+
+def test_no_renewal_without_auto_renew(couch: CouchFake) -> None:
+    flow = cookie_session(couch, auto_renew=False).auth_flow("GET", SERVER + "/db", {})
+    next(flow)
+    with pytest.raises(StopIteration):
+        flow.send(answer(401, {"error": "unauthorized"}))
+    assert couch.logins() == 0
+
+
+def test_a_401_from_the_session_endpoint_itself_is_not_renewed(couch: CouchFake) -> None:
+    flow = cookie_session(couch).auth_flow("GET", SERVER + "/_session", {})
+    next(flow)
+    with pytest.raises(StopIteration):
+        flow.send(answer(401, {"error": "unauthorized"}))
+    assert couch.logins() == 0
+
+
+# -- cookie sessions: through the request loop ---------------------------------------------------------------------
+def test_an_expired_cookie_is_renewed_transparently(couch: CouchFake) -> None:
+    session = cookie_session(couch)
+    session.login()
+    couch.generation += 1  # the server forgets the cookie it gave out
+    response = session.request("GET", SERVER + "/db")
+    assert response.status_code == 200
+    assert couch.logins() == 2
+    assert session.cookies.get("AuthSession") == "c3"
+
+
+def test_exactly_one_replay_when_the_server_keeps_refusing(couch: CouchFake) -> None:
+    session = cookie_session(couch)
+    handle = couch.handle
+    couch.adapter.handler = lambda seen: handle(seen) if seen.path == "/_session" else (401, {}, {})
+    response = session.request("GET", SERVER + "/db")
+    assert response.status_code == 401
+    assert couch.logins() == 1
+    assert len(couch.gets()) == 2
+
+
+@pytest.mark.parametrize("offset", [0, 4])
+def test_a_file_body_is_rewound_for_the_replay(couch: CouchFake, offset: int) -> None:
+    session = cookie_session(couch)
+    body = io.BytesIO(b"skip{\"doc\": 1}")
+    body.seek(offset)
+    response = session.request("PUT", SERVER + "/db/doc", data=body)
+    assert response.status_code == 200
+    sent = [seen.body for seen in couch.gets()]
+    assert sent == [b"skip{\"doc\": 1}"[offset:]] * 2
+
+
+def test_a_one_shot_generator_body_is_never_replayed(couch: CouchFake) -> None:
+    session = cookie_session(couch)
+    body = (chunk for chunk in [b"{\"a\":", b" 1}"])
+    response = session.request("PUT", SERVER + "/db/doc", data=body)
+    assert response.status_code == 401  # handed back to the caller, not resent half-consumed
+    assert len(couch.gets()) == 1
+    assert couch.logins() == 0
+
+
+def test_two_threads_with_a_stale_cookie_log_in_once(couch: CouchFake) -> None:
+    session = cookie_session(couch)
+    session.login()
+    couch.generation += 1  # both threads now hold a stale cookie
+    barrier = threading.Barrier(2, timeout=10)
+    handle = couch.handle
+
+    def both_refused_together(seen: Seen) -> Any:
+        result = handle(seen)
+        if seen.path != "/_session" and result[0] == 401:
+            barrier.wait()  # neither thread renews before both have been refused
+        return result
+
+    couch.adapter.handler = both_refused_together
+    statuses: List[int] = []
+    threads = [threading.Thread(target=lambda: statuses.append(session.request("GET", SERVER + "/db").status_code))
+               for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert statuses == [200, 200]
+    assert couch.logins() == 2  # the first login, then a single renewal for both threads
+    assert len(couch.gets()) == 4
+
+
+def test_login_posts_name_and_password(couch: CouchFake) -> None:
+    session = cookie_session(couch)
+    session.login()
+    seen = couch.adapter.calls("POST", "/_session")[0]
+    assert seen.form() == {"name": ["user"], "password": ["pw"]}
+    assert seen.headers["Accept"] == "application/json"
+    assert session.cookies.get("AuthSession") == "c1"
+
+
+def test_a_wrong_password_raises_unauthorized(couch: CouchFake) -> None:
+    session = CookieSession("user", "wrong", SERVER)
+    session.mount(SERVER, couch.adapter)
+    with pytest.raises(Unauthorized) as info:
+        session.login()
+    assert info.value.reason == "Name or password is incorrect."
+    assert "wrong" not in str(info.value)
+
+
+def test_logout_deletes_the_session_and_forgets_the_cookie(couch: CouchFake) -> None:
+    session = cookie_session(couch)
+    session.login()
+    session.logout()
+    assert [seen.method for seen in couch.adapter.calls(path="/_session")] == ["POST", "DELETE"]
+    assert session.cookies.get("AuthSession") is None
+
+
+def test_logout_forgets_the_cookie_even_when_the_server_fails(couch: CouchFake) -> None:
+    session = cookie_session(couch)
+    session.login()
+    couch.adapter.handler = lambda seen: (500, {}, {"error": "internal"})
+    with pytest.raises(ServerError):
+        session.logout()
+    assert session.cookies.get("AuthSession") is None
+
+
+def test_info_reads_the_session_document(couch: CouchFake) -> None:
+    session = cookie_session(couch)
+    session.login()
+    couch.adapter.handler = lambda seen: (200, {}, {"ok": True, "userCtx": {"name": "user", "roles": []}})
+    assert session.info()["userCtx"]["name"] == "user"
+    assert ClientSession().info() is None
+
+
+def test_set_credentials_keeps_what_is_not_given(couch: CouchFake) -> None:
+    session = cookie_session(couch)
+    session.set_credentials(None, "pw2")
+    assert session.base64_user_pass() == "Basic " + base64.urlsafe_b64encode(b"user:pw2").decode()
+    session.set_credentials("other", None)
+    assert session.base64_user_pass() == "Basic " + base64.urlsafe_b64encode(b"other:pw2").decode()
+    assert ClientSession("only-user").base64_user_pass() is None
+
+
+def test_repr_shows_no_password() -> None:
+    session = CookieSession("user", "hunter2-secret", SERVER)
+    assert "hunter2-secret" not in repr(session) and "user" in repr(session)
+
+
+# -- basic sessions ------------------------------------------------------------------------------------------------
+def test_basic_session_sends_credentials_with_every_request() -> None:
+    fake = FakeAdapter(lambda seen: (200, {}, {"ok": True}))
+    session = BasicSession("user", "pw", SERVER)
+    session.mount(SERVER, fake)
+    session.login()  # nothing to do
+    session.request("GET", SERVER + "/db")
+    session.request("GET", SERVER + "/other", auth=("someone", "else"))
+    expected = "Basic " + base64.b64encode(b"user:pw").decode()
+    assert fake.seen[0].headers["Authorization"] == expected
+    assert fake.seen[1].headers["Authorization"] == "Basic " + base64.b64encode(b"someone:else").decode()
+    assert len(fake.seen) == 2
+
+
+# -- timeouts ------------------------------------------------------------------------------------------------------
+def test_default_and_per_call_timeouts() -> None:
+    fake = FakeAdapter(lambda seen: (200, {}, {}))
+    default, configured = ClientSession(), ClientSession(timeout=7)
+    for session in (default, configured):
+        session.mount(SERVER, fake)
+    default.request("GET", SERVER)
+    configured.request("GET", SERVER)
+    configured.request("GET", SERVER, timeout=(1, 2))
+    configured.get(SERVER, timeout=3)  # python-cloudant raised TypeError (duplicate keyword) here
+    assert [seen.timeout for seen in fake.seen] == [DEFAULT_TIMEOUT, 7, (1, 2), 3]
+
+
+def test_login_uses_the_session_timeout(couch: CouchFake) -> None:
+    session = cookie_session(couch, timeout=9)
+    session.login()
+    assert couch.adapter.seen[0].timeout == 9
+
+
+# -- IAM sessions ----------------------------------------------------------------------------------------------------
+class IAMFake:
+    """A token endpoint and a server accepting only the latest token."""
+
+    def __init__(self, expires_in: int = 3600) -> None:
+        self.tokens = 0
+        self.expires_in = expires_in
+        self.extra: Dict[str, Any] = {}
+        self.token_adapter = FakeAdapter(self.token)
+        self.server_adapter = FakeAdapter(self.serve)
+
+    def token(self, seen: Seen) -> Any:
+        if seen.form().get("apikey") != ["the-api-key"]:
+            return 400, {}, {"errorCode": "BXNIM0415E", "errorMessage": "Provided API key could not be found"}
+        self.tokens += 1
+        return 200, {}, {"access_token": "t%d" % self.tokens, "expires_in": self.expires_in,
+                         "token_type": "Bearer", **self.extra}
+
+    def serve(self, seen: Seen) -> Any:
+        if seen.headers.get("Authorization") == "Bearer t%d" % self.tokens:
+            return 200, {}, {"ok": True}
+        return 401, {}, {"error": "unauthorized", "reason": "token rejected"}
+
+
+@pytest.fixture
+def iam() -> IAMFake:
+    return IAMFake()
+
+
+def iam_session(iam: IAMFake, api_key: str = "the-api-key", **kwargs: Any) -> IAMSession:
+    session = IAMSession(api_key, SERVER, token_url=TOKEN_URL, **kwargs)
+    session.mount(SERVER, iam.server_adapter)
+    session.mount(TOKEN_URL, iam.token_adapter)
+    return session
+
+
+class FakeClock:
+    def __init__(self, now: float = 1_000_000.0) -> None:
+        self.now = now
+
+    def time(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeClock]:
+    fake = FakeClock()
+    monkeypatch.setattr(_client_session, "time", types.SimpleNamespace(time=fake.time))
+    yield fake
+
+
+def test_token_exchange_request_shape(iam: IAMFake) -> None:
+    session = iam_session(iam, client_id="cid", client_secret="csecret")
+    session.login()
+    seen = iam.token_adapter.seen[0]
+    assert (seen.method, seen.url) == ("POST", TOKEN_URL)
+    assert seen.form() == {"grant_type": ["urn:ibm:params:oauth:grant-type:apikey"],
+                           "response_type": ["cloud_iam"], "apikey": ["the-api-key"]}
+    assert seen.headers["Content-Type"] == "application/x-www-form-urlencoded"
+    assert seen.headers["Accept"] == "application/json"
+    assert seen.headers["Authorization"] == "Basic " + base64.b64encode(b"cid:csecret").decode()
+
+
+def test_client_id_alone_sends_no_basic_auth(iam: IAMFake) -> None:
+    iam_session(iam, client_id="cid").login()
+    assert "Authorization" not in iam.token_adapter.seen[0].headers
+
+
+def test_first_request_fetches_a_token_and_sends_it_as_bearer(iam: IAMFake) -> None:
+    session = iam_session(iam)
+    assert session.request("GET", SERVER + "/db").status_code == 200
+    assert session.request("GET", SERVER + "/db").status_code == 200
+    assert iam.tokens == 1
+    assert [seen.headers["Authorization"] for seen in iam.server_adapter.seen] == ["Bearer t1"] * 2
+
+
+def test_token_is_refreshed_at_80_percent_of_its_lifetime(iam: IAMFake, clock: FakeClock) -> None:
+    iam.expires_in = 1000
+    session = iam_session(iam)
+    session.request("GET", SERVER + "/db")
+    clock.now += 799
+    session.request("GET", SERVER + "/db")
+    assert iam.tokens == 1
+    clock.now += 1
+    session.request("GET", SERVER + "/db")
+    assert iam.tokens == 2
+    assert iam.server_adapter.seen[-1].headers["Authorization"] == "Bearer t2"
+
+
+def test_expiration_timestamp_is_preferred_to_expires_in(iam: IAMFake, clock: FakeClock) -> None:
+    iam.extra = {"expiration": int(clock.now) + 100}  # expires_in still says 3600
+    session = iam_session(iam)
+    session.request("GET", SERVER + "/db")
+    clock.now += 80
+    session.request("GET", SERVER + "/db")
+    assert iam.tokens == 2
+
+
+def test_no_refresh_by_age_without_auto_renew(iam: IAMFake, clock: FakeClock) -> None:
+    session = iam_session(iam, auto_renew=False)
+    session.request("GET", SERVER + "/db")
+    clock.now += 10 * 3600
+    session.request("GET", SERVER + "/db")
+    assert iam.tokens == 1
+
+
+def test_a_rejected_token_is_refreshed_and_the_request_replayed_once(iam: IAMFake) -> None:
+    session = iam_session(iam)
+    session.login()
+    iam.tokens += 1  # the server now wants a newer token than the one held
+    response = session.request("POST", SERVER + "/db", data=io.BytesIO(b"{}"))
+    assert response.status_code == 200
+    assert [seen.headers["Authorization"] for seen in iam.server_adapter.seen] == ["Bearer t1", "Bearer t3"]
+    assert [seen.body for seen in iam.server_adapter.seen] == [b"{}", b"{}"]
+
+
+def test_only_one_refresh_when_the_new_token_is_rejected_too(iam: IAMFake) -> None:
+    iam.server_adapter.handler = lambda seen: (401, {}, {"error": "unauthorized"})
+    session = iam_session(iam)
+    assert session.request("GET", SERVER + "/db").status_code == 401
+    assert iam.tokens == 2  # the first token, then one refresh
+    assert len(iam.server_adapter.seen) == 2
+
+
+def test_a_wrong_api_key_raises_a_typed_error(iam: IAMFake) -> None:
+    session = iam_session(iam, api_key="not-the-key")
+    with pytest.raises(BadRequest) as info:
+        session.request("GET", SERVER + "/db")
+    assert info.value.url == TOKEN_URL
+    assert "not-the-key" not in str(info.value)
+    assert iam.server_adapter.seen == []
+
+
+def test_unreachable_token_endpoint_raises_a_connection_error(iam: IAMFake) -> None:
+    def refuse(seen: Seen) -> Any:
+        raise requests.ConnectionError("connection refused")
+
+    iam.token_adapter.handler = refuse
+    with pytest.raises(CloudantConnectionError) as info:
+        iam_session(iam).login()
+    assert TOKEN_URL in str(info.value)
+
+
+def test_logout_forgets_the_token(iam: IAMFake) -> None:
+    session = iam_session(iam)
+    session.request("GET", SERVER + "/db")
+    session.logout()
+    session.request("GET", SERVER + "/db")
+    assert iam.tokens == 2
+
+
+def test_iam_credentials_and_token_url(monkeypatch: pytest.MonkeyPatch, iam: IAMFake) -> None:
+    session = iam_session(iam)
+    assert session.get_api_key == "the-api-key"
+    session.set_credentials("ignored-user", "new-key")
+    assert session.get_api_key == "new-key"
+    session.set_credentials(None, None)
+    assert session.get_api_key == "new-key"
+    assert "new-key" not in repr(session)
+    monkeypatch.setenv("IAM_TOKEN_URL", "https://iam.example/token")
+    assert IAMSession("k", SERVER).token_url == "https://iam.example/token"
+    monkeypatch.delenv("IAM_TOKEN_URL")
+    assert IAMSession("k", SERVER).token_url == DEFAULT_IAM_TOKEN_URL
