@@ -79,6 +79,8 @@ DATABASE: Catalogue = {
     101: "Unexpected index type. Found: {0}",
     400: "Invalid database name during creation. Found: {0}",
     401: "Unauthorized to create database {0}",
+    102: "{0} of {1} documents failed in a bulk write: {2}",
+    103: "Unexpected revision limit in the server's reply: {0!r}",
     409: "Document with id {0} already exists.",
     412: "Database {0} already exists.",
 }
@@ -101,6 +103,7 @@ DOCUMENT: Catalogue = {
     102: "The field {0} is not a list.",
     103: "Attempting to delete a doc with no _rev. Try running .fetch and re-try.",
     104: "The update of field {0} of document {1} still conflicted after {2} tries.",
+    105: "Attempting to delete attachment {0} of a doc with no _rev. Try running .fetch and re-try.",
 }
 
 FEED: Catalogue = {

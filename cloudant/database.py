@@ -1,37 +1,82 @@
-"""Databases: :class:`CouchDatabase` and its IBM Cloudant flavour :class:`CloudantDatabase`."""
+"""Databases: :class:`CouchDatabase` and its IBM Cloudant flavour :class:`CloudantDatabase`.
+
+A database object is a ``dict`` of the document objects it has handed out,
+keyed by id: ``db['o1']`` returns the cached document or fetches it with one
+``GET``; ``'o1' in db`` asks the server with one ``HEAD`` when it is not
+cached. Iterating over a database streams every document page by page without
+filling the cache. Everything that is not an override (``len(db)``,
+``db.values()``, ``db.items()``) sees only the cache.
+"""
 from __future__ import annotations
 
-from typing import Any, Dict, Optional
+import contextlib
+from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Type
 
-from ._endpoint import Endpoint
-from ._params import CHANGES_ARGS, check_database_name
-from .error import CloudantDatabaseException, NotFound, PreconditionFailed
+from ._endpoint import DESIGN_PREFIX, Endpoint
+from ._params import (CHANGES_ARGS, check_database_name, check_document_id, check_partition_key, check_type,
+                      view_params)
+from .document import Document
+from .error import (CloudantArgumentError, CloudantDatabaseException, Conflict, MalformedResponse, NotFound,
+                    PreconditionFailed)
 from .feed import Feed, FeedTarget, InfiniteFeed
+from .security_document import SecurityDocument
 
 __all__ = ["CouchDatabase", "CloudantDatabase"]
+
+_JSON_HEADERS = {"Content-Type": "application/json"}
+_KEYS_PAGE_SIZE = 10000
+SHARE_ROLES = ("_reader", "_writer", "_admin", "_replicator", "_db_updates", "_design", "_shards", "_security")
+
+
+def fetch_rows(endpoint: Endpoint, options: Mapping[str, Any], encoder: Any = None) -> Dict[str, Any]:
+    """Query a view-like endpoint (``_all_docs``, a view): ``GET`` with the options, or ``POST`` with ``keys``.
+
+    :param endpoint: the endpoint to query.
+    :param dict options: view options (checked and converted by :func:`cloudant._params.view_params`).
+    :param encoder: the :class:`json.JSONEncoder` subclass for keys.
+    :returns: the decoded response: ``total_rows``, ``offset``, ``rows``.
+    :raises CloudantArgumentError: for a bad option, before any request.
+    """
+    params = view_params(options, encoder)
+    keys = params.pop("keys", None)
+    if keys is None:
+        return endpoint.json(params=params or None)
+    return endpoint.json("POST", params=params or None, json_body={"keys": keys})
 
 
 class CouchDatabase(dict):
     """A database on a CouchDB server: a ``dict`` of the document objects it has handed out.
 
+    Nothing is sent at construction.
+
     :param client: the :class:`~cloudant.client.CouchDB` client.
     :param str database_name: the database name.
     :param int fetch_limit: page size when iterating over every document. Default 100.
     :param bool partitioned: the database is (or is to be created) partitioned.
+    :raises CloudantArgumentError: code 140 for an illegal database name.
+
+    .. versionchanged:: 3.0
+       The name is checked at construction.
     """
 
     def __init__(self, client: Any, database_name: str, fetch_limit: int = 100, partitioned: bool = False) -> None:
         super().__init__()
+        check_database_name(database_name)
+        check_type("fetch_limit", fetch_limit, (int,))
+        if fetch_limit < 1:
+            raise CloudantArgumentError(118, "fetch_limit", fetch_limit)
         self.client = client
         self.database_name = database_name
         self._fetch_limit = fetch_limit
         self._partitioned = partitioned
         self._database_host = client.server_url
         self._endpoint: Endpoint = client._endpoint.child(database_name)
+        self._user_context: Optional[tuple] = None
 
     def __repr__(self) -> str:
         return "<%s %r>" % (type(self).__name__, self.database_name)
 
+    # -- properties ----------------------------------------------------------------------------------------
     @property
     def r_session(self) -> Any:
         """The client's HTTP session."""
@@ -44,9 +89,44 @@ class CouchDatabase(dict):
 
     @property
     def database_url(self) -> str:
-        """The database URL."""
+        """The database URL (name quoted)."""
         return self._endpoint.url
 
+    @property
+    def creds(self) -> Optional[Dict[str, Any]]:
+        """``{'basic_auth': 'Basic ...', 'user_ctx': {...}}`` for the client's user, or ``None`` in admin party.
+
+        ``user_ctx`` comes from ``GET /_session``, asked once per HTTP session
+        and user. The value holds the credentials: never log it.
+
+        .. versionchanged:: 3.0
+           ``GET /_session`` is not sent on every access.
+        """
+        if self.admin_party:
+            return None
+        key = (self.r_session, self.client._user)
+        if self._user_context is None or self._user_context[0] != key:
+            session = self.client.session() or {}
+            self._user_context = (key, session.get("userCtx"))
+        return {"basic_auth": self.client.basic_auth_str(), "user_ctx": self._user_context[1]}
+
+    def database_partition_url(self, partition_key: str) -> str:
+        """The URL of a partition: ``{server}/{db}/_partition/{key}``.
+
+        :raises CloudantArgumentError: code 141 for an illegal partition key.
+        """
+        return self._partition(partition_key).url
+
+    def _partition(self, partition_key: str, *segments: str) -> Endpoint:
+        return self._endpoint.child("_partition", check_partition_key(partition_key), *segments)
+
+    @property
+    def result(self) -> Any:
+        """A :class:`~cloudant.result.Result` over ``_all_docs`` (nothing is sent until it is used)."""
+        from .result import Result
+        return Result(self.all_docs)
+
+    # -- the database itself -------------------------------------------------------------------------------
     def exists(self) -> bool:
         """Return True when the database exists (``HEAD /{db}``)."""
         return self._endpoint.exists()
@@ -59,6 +139,18 @@ class CouchDatabase(dict):
         """Return the number of documents (not counting deleted ones)."""
         return self.metadata()["doc_count"]
 
+    def is_partitioned(self) -> bool:
+        """Ask the server whether the database is partitioned (``GET /{db}`` ``props.partitioned``)."""
+        self._partitioned = bool((self.metadata().get("props") or {}).get("partitioned", False))
+        return self._partitioned
+
+    def partition_metadata(self, partition_key: str) -> Dict[str, Any]:
+        """Return a partition's information (``GET /{db}/_partition/{key}``).
+
+        :raises CloudantArgumentError: code 141 for an illegal partition key, before any request.
+        """
+        return self._partition(partition_key).json()
+
     def _load_properties(self) -> bool:
         """Read the database's metadata; False when it does not exist."""
         response = self._endpoint.request("GET", allow_status=(404,))
@@ -68,7 +160,7 @@ class CouchDatabase(dict):
         self._partitioned = bool(properties.get("partitioned", False))
         return True
 
-    def create(self, throw_on_exists: bool = False) -> "CouchDatabase":
+    def create(self, throw_on_exists: bool = False) -> CouchDatabase:
         """Create the database (``PUT /{db}``) in one request.
 
         :raises CloudantDatabaseException: code 412 when it exists and ``throw_on_exists`` is set.
@@ -86,6 +178,251 @@ class CouchDatabase(dict):
         """Delete the database (``DELETE /{db}``)."""
         self._endpoint.request("DELETE")
 
+    def get_revision_limit(self) -> int:
+        """Return how many revisions of each document the database keeps (``GET /{db}/_revs_limit``).
+
+        :raises CloudantDatabaseException: code 103 when the reply is not an integer.
+        """
+        limit = self._endpoint.child("_revs_limit").json()
+        if isinstance(limit, bool) or not isinstance(limit, int):
+            raise CloudantDatabaseException(103, limit)
+        return limit
+
+    def set_revision_limit(self, limit: int) -> Dict[str, Any]:
+        """Set how many revisions of each document the database keeps (``PUT /{db}/_revs_limit``).
+
+        :raises CloudantArgumentError: unless ``limit`` is a positive integer, before any request.
+        """
+        check_type("limit", limit, (int,))
+        if limit < 1:
+            raise CloudantArgumentError(118, "limit", limit)
+        return self._endpoint.child("_revs_limit").json("PUT", json_body=limit)
+
+    def view_cleanup(self) -> Dict[str, Any]:
+        """Remove index files no design document needs any more (``POST /{db}/_view_cleanup``)."""
+        return self._endpoint.child("_view_cleanup").json("POST", headers=_JSON_HEADERS)
+
+    def compact(self) -> Dict[str, Any]:
+        """Start compacting the database (``POST /{db}/_compact``); it runs in the background."""
+        return self._endpoint.child("_compact").json("POST", headers=_JSON_HEADERS)
+
+    def shards(self) -> Dict[str, Any]:
+        """Return the database's shard map (``GET /{db}/_shards``)."""
+        return self._endpoint.child("_shards").json()
+
+    # -- documents -----------------------------------------------------------------------------------------
+    def _document_class(self, doc_id: Any) -> Type[Document]:
+        """:class:`~cloudant.design_document.DesignDocument` for a ``_design/`` id, else :class:`Document`."""
+        if isinstance(doc_id, str) and doc_id.startswith(DESIGN_PREFIX):
+            from .design_document import DesignDocument  # imported late: design documents build on this module
+            return DesignDocument
+        return Document
+
+    def create_document(self, data: Mapping[str, Any], throw_on_exists: bool = False) -> Document:
+        """Create a document from ``data`` in one request and cache it under its id.
+
+        With an ``_id`` the request is ``PUT /{db}/{id}``, else ``POST /{db}``.
+        A ``_design/`` id gives a :class:`~cloudant.design_document.DesignDocument`.
+
+        :param dict data: the document body.
+        :param bool throw_on_exists: raise :class:`CloudantDatabaseException`
+            (code 409) rather than :class:`~cloudant.error.Conflict` when the id is taken.
+        :returns: the new :class:`~cloudant.document.Document` with ``_id`` and ``_rev``.
+        :raises CloudantDatabaseException: code 409 when the id exists and ``throw_on_exists`` is set.
+        :raises Conflict: when the id exists and ``throw_on_exists`` is not set.
+        :raises CloudantArgumentError: code 137 for an id CouchDB reserves, before any request.
+
+        .. versionchanged:: 3.0
+           A conflict always raises: python-cloudant returned an unsaved
+           document when ``throw_on_exists`` was False.
+        """
+        doc = self._document_class(data.get("_id"))(self, data.get("_id"))
+        doc.update(data)
+        try:
+            doc.create()
+        except Conflict as err:
+            if throw_on_exists:
+                raise CloudantDatabaseException(409, doc["_id"]) from err
+            raise
+        super().__setitem__(doc["_id"], doc)
+        return doc
+
+    def new_document(self) -> Document:
+        """Create an empty document with a server-chosen id (``POST /{db}``) and cache it."""
+        doc = Document(self)
+        doc.create()
+        super().__setitem__(doc["_id"], doc)
+        return doc
+
+    def design_documents(self) -> List[Dict[str, Any]]:
+        """Return the ``_all_docs`` rows of every design document, documents included."""
+        return self.all_docs(startkey=DESIGN_PREFIX, endkey="_design0", include_docs=True)["rows"]
+
+    def list_design_documents(self) -> List[str]:
+        """Return the ids of every design document."""
+        return [row["key"] for row in self.all_docs(startkey=DESIGN_PREFIX, endkey="_design0")["rows"]]
+
+    def get_design_document(self, ddoc_id: str) -> Document:
+        """Return the design document ``ddoc_id`` fetched from the server, or an empty one when it is missing.
+
+        The object is not cached.
+        """
+        from .design_document import DesignDocument
+        ddoc = DesignDocument(self, ddoc_id)
+        try:
+            ddoc.fetch()
+        except NotFound:
+            pass
+        return ddoc
+
+    def get_security_document(self) -> SecurityDocument:
+        """Return the database's :class:`~cloudant.security_document.SecurityDocument`, fetched."""
+        security = SecurityDocument(self)
+        security.fetch()
+        return security
+
+    # -- _all_docs -----------------------------------------------------------------------------------------
+    def all_docs(self, **kwargs: Any) -> Dict[str, Any]:
+        """Query ``_all_docs``: ``GET /{db}/_all_docs``, or ``POST`` with ``{"keys": [...]}`` when ``keys`` is given.
+
+        :param kwargs: view options: ``include_docs``, ``limit``, ``skip``,
+            ``startkey``, ``endkey``, ``key``, ``keys``, ``descending``, ...
+        :returns: the raw JSON response (``total_rows``, ``offset``, ``rows``).
+        :raises CloudantArgumentError: for an unknown or ill-typed option, before any request.
+        """
+        return fetch_rows(self._endpoint.child("_all_docs"), kwargs, self.client.encoder)
+
+    def partitioned_all_docs(self, partition_key: str, **kwargs: Any) -> Dict[str, Any]:
+        """Query one partition's ``_all_docs`` (``/{db}/_partition/{key}/_all_docs``), as :meth:`all_docs`."""
+        return fetch_rows(self._partition(partition_key, "_all_docs"), kwargs, self.client.encoder)
+
+    @contextlib.contextmanager
+    def custom_result(self, **options: Any) -> Iterator[Any]:
+        """A context manager yielding ``Result(self.all_docs, **options)``; nothing is sent until it is used."""
+        from .result import Result
+        yield Result(self.all_docs, **options)
+
+    def _rows(self, **options: Any) -> Iterator[Dict[str, Any]]:
+        """Every ``_all_docs`` row, read page by page through the one paging engine."""
+        from .result import Result
+        return iter(Result(self.all_docs, **options))
+
+    # -- the dict protocol ---------------------------------------------------------------------------------
+    def keys(self, remote: bool = False) -> List[str]:  # type: ignore[override]
+        """Return the cached document ids, or with ``remote=True`` every id in the database (read page by page)."""
+        if not remote:
+            return list(dict.keys(self))
+        return [row["id"] for row in self._rows(page_size=max(self._fetch_limit, _KEYS_PAGE_SIZE))]
+
+    def __getitem__(self, key: str) -> Document:
+        """Return the document ``key``: from the cache, or fetched with one ``GET`` and cached.
+
+        :raises KeyError: when the document does not exist or the id is illegal.
+
+        .. versionchanged:: 3.0
+           One ``GET`` (python-cloudant sent ``HEAD`` first).
+        """
+        try:
+            return dict.__getitem__(self, key)
+        except KeyError:
+            pass
+        try:
+            doc = self._document_class(key)(self, check_document_id(key))
+            doc.fetch()
+        except (CloudantArgumentError, NotFound) as err:
+            raise KeyError(key) from err
+        super().__setitem__(key, doc)
+        return doc
+
+    def __contains__(self, key: object) -> bool:
+        """True when ``key`` is cached or the document exists (one ``HEAD``; the answer is not cached)."""
+        if dict.__contains__(self, key):
+            return True
+        try:
+            check_document_id(key)
+        except CloudantArgumentError:
+            return False
+        return Document(self, key).exists()  # type: ignore[arg-type]
+
+    def get(self, key: str, default: Any = None, remote: bool = False) -> Any:
+        """Return the cached document ``key``, or ``default``; ``remote=True`` fetches (and caches) a missing one.
+
+        .. versionchanged:: 3.0
+           ``default`` is the second parameter, as for ``dict.get``;
+           python-cloudant had none (a second positional value was ``remote``).
+        """
+        if not remote:
+            return dict.get(self, key, default)
+        try:
+            return self[key]
+        except KeyError:
+            return default
+
+    def __iter__(self, remote: bool = True) -> Iterator[Document]:
+        """Yield every document of the database, read ``fetch_limit`` at a time; ``remote=False``: the cached ones.
+
+        The documents yielded are fresh objects; they are not cached, so memory
+        stays flat for a database of any size.
+
+        .. versionchanged:: 3.0
+           Documents are not added to the cache; ``remote=False`` yields the
+           cached documents (python-cloudant yielded nothing).
+        """
+        if not remote:
+            yield from list(dict.values(self))
+            return
+        for row in self._rows(include_docs=True, page_size=self._fetch_limit):
+            content = row.get("doc")
+            if content is None:
+                continue
+            doc = self._document_class(row["id"])(self, row["id"])
+            dict.update(doc, content)
+            yield doc
+
+    # -- bulk and revisions --------------------------------------------------------------------------------
+    def bulk_docs(self, docs: Iterable[Mapping[str, Any]], raise_on_error: bool = False) -> List[Dict[str, Any]]:
+        """Write many documents in one request (``POST /{db}/_bulk_docs``).
+
+        Each document succeeds or fails on its own. The reply has one result
+        per document, in order: ``{"ok", "id", "rev"}`` or ``{"id", "error",
+        "reason"}``. :class:`~cloudant.document.Document` objects that were
+        written get their new ``_id`` and ``_rev``.
+
+        :param docs: the documents (dicts; ``_deleted: true`` deletes).
+        :param bool raise_on_error: raise when any document failed.
+        :returns: the per-document results.
+        :raises CloudantDatabaseException: code 102 with ``raise_on_error``,
+            naming every failed document; its ``results`` attribute holds all
+            results and ``failures`` the failed ones.
+        :raises MalformedResponse: when the reply does not hold one result per document.
+        """
+        docs = list(docs)
+        for doc in docs:
+            if not isinstance(doc, Mapping):
+                raise CloudantArgumentError(117, "docs", "a list of dicts")
+        endpoint = self._endpoint.child("_bulk_docs")
+        results = endpoint.json("POST", json_body={"docs": docs})
+        if not isinstance(results, list) or len(results) != len(docs):
+            raise MalformedResponse("POST", endpoint.url, "expected %d results, got %r" % (len(docs), results))
+        for doc, result in zip(docs, results):
+            if isinstance(doc, Document) and "error" not in result and result.get("rev"):
+                dict.update(doc, _id=result["id"], _rev=result["rev"])
+        if raise_on_error:
+            _raise_for_failures(results)
+        return results
+
+    def missing_revisions(self, doc_id: str, *revisions: str) -> List[str]:
+        """Return which of ``revisions`` of the document the database lacks (``POST /{db}/_missing_revs``)."""
+        body = {check_document_id(doc_id): list(revisions)}
+        reply = self._endpoint.child("_missing_revs").json("POST", json_body=body)
+        return (reply.get("missing_revs") or {}).get(doc_id, [])
+
+    def revisions_diff(self, doc_id: str, *revisions: str) -> Dict[str, Any]:
+        """Return which of ``revisions`` the database lacks, with possible ancestors (``POST /{db}/_revs_diff``)."""
+        body = {check_document_id(doc_id): list(revisions)}
+        return self._endpoint.child("_revs_diff").json("POST", json_body=body)
+
+    # -- feeds ---------------------------------------------------------------------------------------------
     def changes(self, raw_data: bool = False, **kwargs: Any) -> Feed:
         """Return a :class:`~cloudant.feed.Feed` over ``_changes``."""
         return Feed(self, raw_data, **kwargs)
@@ -97,6 +434,67 @@ class CouchDatabase(dict):
     def _feed_target(self) -> FeedTarget:
         return FeedTarget(self._endpoint.child("_changes"), CHANGES_ARGS, pass_through=True)
 
+    # -- views, queries, indexes, list/show/update functions -----------------------------------------------
+
+
+def _raise_for_failures(results: Sequence[Dict[str, Any]]) -> None:
+    failures = [result for result in results if "error" in result]
+    if not failures:
+        return
+    listing = "; ".join("%r: %s (%s)" % (failure.get("id"), failure.get("error"), failure.get("reason"))
+                        for failure in failures)
+    error = CloudantDatabaseException(102, len(failures), len(results), listing)
+    error.results = list(results)  # type: ignore[attr-defined]
+    error.failures = failures  # type: ignore[attr-defined]
+    raise error
+
 
 class CloudantDatabase(CouchDatabase):
-    """A database on IBM Cloudant."""
+    """A database on IBM Cloudant: :class:`CouchDatabase` plus sharing and shard information."""
+
+    @property
+    def security_url(self) -> str:
+        """The URL of Cloudant's security endpoint: ``{server}/_api/v2/db/{db}/_security`` (name quoted).
+
+        .. versionchanged:: 3.0
+           The database name is quoted.
+        """
+        return self._security_endpoint().url
+
+    def _security_endpoint(self) -> Endpoint:
+        return self.client._endpoint.child("_api", "v2", "db", self.database_name, "_security")
+
+    def security_document(self) -> Dict[str, Any]:
+        """Return the security object as a plain ``dict`` (``GET /{db}/_security``)."""
+        return dict(self.get_security_document())
+
+    def share_database(self, username: str, roles: Optional[Sequence[str]] = None) -> Dict[str, Any]:
+        """Give ``username`` (a user or API key) ``roles`` on the database (``PUT /_api/v2/db/{db}/_security``).
+
+        :param str username: the user name or API key.
+        :param list roles: from ``_reader``, ``_writer``, ``_admin``,
+            ``_replicator``, ``_db_updates``, ``_design``, ``_shards``,
+            ``_security``. Default ``["_reader"]``.
+        :raises CloudantArgumentError: code 102 for an unknown role, before any request.
+
+        .. versionchanged:: 3.0
+           The roles keep their order (python-cloudant went through a set).
+        """
+        roles = list(roles) if roles is not None else ["_reader"]
+        if not roles or any(role not in SHARE_ROLES for role in roles):
+            raise CloudantArgumentError(102, roles, list(SHARE_ROLES))
+        check_type("username", username, (str,))
+        security = self.security_document()
+        sharing = dict(security.get("cloudant") or {})
+        sharing[username] = list(dict.fromkeys(roles))
+        security["cloudant"] = sharing
+        return self._security_endpoint().json("PUT", json_body=security)
+
+    def unshare_database(self, username: str) -> Dict[str, Any]:
+        """Take every role on the database away from ``username`` (``PUT /_api/v2/db/{db}/_security``)."""
+        check_type("username", username, (str,))
+        security = self.security_document()
+        sharing = dict(security.get("cloudant") or {})
+        sharing.pop(username, None)
+        security["cloudant"] = sharing
+        return self._security_endpoint().json("PUT", json_body=security)

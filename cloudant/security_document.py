@@ -1,0 +1,80 @@
+"""A database's security object (``/{db}/_security``): :class:`SecurityDocument`."""
+from __future__ import annotations
+
+import json
+from types import TracebackType
+from typing import Any, Optional, Type
+
+from ._endpoint import Endpoint
+
+__all__ = ["SecurityDocument"]
+
+_JSON_HEADERS = {"Content-Type": "application/json"}
+
+
+class SecurityDocument(dict):
+    """The security object of a database: ``admins`` and ``members`` (and Cloudant's ``cloudant``).
+
+    A ``dict`` of the object's content. Nothing is sent at construction;
+    :meth:`fetch` reads it and :meth:`save` writes it. As a context manager it
+    fetches on entry and saves on exit::
+
+        with SecurityDocument(db) as security:
+            security["members"] = {"names": ["bob"], "roles": []}
+
+    :param database: the :class:`~cloudant.database.CouchDatabase` it belongs to.
+    """
+
+    def __init__(self, database: Any) -> None:
+        super().__init__()
+        self._client = database.client
+        self._database = database
+        self._database_host = self._client.server_url
+        self._database_name = database.database_name
+        #: The :class:`json.JSONEncoder` subclass used by :meth:`json` and :meth:`save` (the client's).
+        self.encoder: Type[json.JSONEncoder] = self._client.encoder
+        self._endpoint: Endpoint = database._endpoint.child("_security")
+
+    @property
+    def r_session(self) -> Any:
+        """The client's HTTP session."""
+        return self._client.r_session
+
+    @property
+    def document_url(self) -> str:
+        """The URL of the security object: ``{server}/{db}/_security``."""
+        return self._endpoint.url
+
+    def json(self) -> str:
+        """Return the local content encoded as JSON, with :attr:`encoder`."""
+        return json.dumps(dict(self), cls=self.encoder)
+
+    def fetch(self) -> None:
+        """Replace the local content with the server's (``GET /{db}/_security``).
+
+        :raises CloudantHTTPError: e.g. :class:`~cloudant.error.Forbidden` without admin rights.
+        """
+        content = self._endpoint.json()
+        self.clear()
+        self.update(content)
+
+    def save(self) -> None:
+        """Write the local content to the server (``PUT /{db}/_security``).
+
+        :raises CloudantHTTPError: e.g. :class:`~cloudant.error.Forbidden` without admin rights.
+        """
+        self._endpoint.json("PUT", data=self.json().encode("utf-8"), headers=_JSON_HEADERS)
+
+    def __enter__(self) -> SecurityDocument:
+        self.fetch()
+        return self
+
+    def __exit__(self, exc_type: Optional[Type[BaseException]], exc_value: Optional[BaseException],
+                 traceback: Optional[TracebackType]) -> None:
+        """Save the content, unless the ``with`` body raised.
+
+        .. versionchanged:: 3.0
+           Nothing is saved when the body raised (python-cloudant saved a half-edited object).
+        """
+        if exc_type is None:
+            self.save()
