@@ -132,6 +132,8 @@ RESULT: Catalogue = {
     102: "Cannot use {0} when performing key access or key slicing. Found {1}.",
     103: "Cannot use {0} for iteration. Found {1}.",
     104: "Invalid page_size: {0}",
+    105: "Paging cannot progress: the server answered again from the first row of key {0!r}.",
+    106: "The response holds no {0!r} list: {1!r}",
 }
 
 VIEW: Catalogue = {

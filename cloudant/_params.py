@@ -103,6 +103,34 @@ def view_params(options: Mapping[str, Any], encoder: Optional[Type[json.JSONEnco
     return params
 
 
+_KEY_ALIASES = {"key": ("key",), "startkey": ("startkey", "start_key"), "endkey": ("endkey", "end_key")}
+
+
+def check_view_values(options: Mapping[str, Any]) -> None:
+    """Check the view/``_all_docs`` options this module knows, without encoding anything.
+
+    Names missing from :data:`VIEW_ARGS` are left for the callee to judge (a
+    result may wrap any fetch function); keys are not encoded, so values only
+    the client's encoder understands pass.
+
+    :raises CloudantArgumentError: wrong type (117), a negative count (142), a
+        bad ``stale`` (135), or ``keys`` with ``key``/``startkey``/``endkey`` (139).
+    """
+    for name, value in options.items():
+        types = VIEW_ARGS.get(name)
+        if value is None or types is None:
+            continue
+        check_type(name, value, types)
+        if name in _NON_NEGATIVE and value < 0:
+            raise CloudantArgumentError(142, name, value)
+        if name == "stale" and value not in ("ok", "update_after"):
+            raise CloudantArgumentError(135, value)
+    if options.get("keys") is not None:
+        for other, aliases in _KEY_ALIASES.items():
+            if any(options.get(alias) is not None for alias in aliases):
+                raise CloudantArgumentError(139, "keys", other)
+
+
 def feed_params(options: Mapping[str, Any], table: Mapping[str, Types], pass_through: bool,
                 feed_types: Sequence = FEED_TYPES) -> Params:
     """Check feed options against ``table`` and convert them to query parameters.

@@ -6,53 +6,65 @@ One reader serves every feed type:
   skipped and the server's closing ``{"last_seq": ...}`` line ends the feed.
 - ``normal`` and ``longpoll`` bodies are one JSON object whose ``results``
   array is decoded element by element as it arrives (whatever the server's line
-  layout), so memory stays flat for any number of changes.
+  layout: CouchDB puts one change per line, pouchdb-server all on one), so
+  memory stays flat for any number of changes.
 
-A line that is not JSON raises :class:`~cloudant.error.CloudantFeedException`;
-it is never yielded as data. :class:`InfiniteFeed` resumes after the last change
-it *yielded*, whether the server ended the response or the connection dropped,
-so no change is lost or delivered twice. Sequence values are opaque.
+A line that is not JSON raises :class:`~cloudant.error.CloudantFeedException`
+(code 103); it is never yielded as data. A body cut short raises
+:class:`~cloudant.error.CloudantConnectionError`. :class:`InfiniteFeed` resumes
+after the last change it *yielded*, whether the server ended the response or the
+connection dropped, so no change is lost or delivered twice. Sequence values are
+opaque: they are only ever sent back as they came.
 """
 from __future__ import annotations
 
 import codecs
 import json
 import re
-import time
-from typing import Any, Dict, Iterator, List, Optional, Tuple
+import threading
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 import requests
 import urllib3
 
-from ._params import FEED_TYPES, feed_params
-from .error import CloudantArgumentError, CloudantConnectionError, CloudantFeedException
+from ._endpoint import read_body
+from ._params import FEED_TYPES, INT, check_type, feed_params
+from .error import (CloudantArgumentError, CloudantConnectionError, CloudantException, CloudantFeedException,
+                    ServerError)
 
-__all__ = ["Feed", "InfiniteFeed"]
+__all__ = ["Feed", "InfiniteFeed", "FeedTarget"]
 
 _DEFAULT_CHUNK_SIZE = 64 * 1024
 _TIMEOUT_MARGIN = 30.0  # seconds of slack on top of the server's heartbeat/timeout
 _SERVER_DEFAULT_TIMEOUT_MS = 60000
 _DROPS = (requests.ConnectionError, requests.exceptions.ChunkedEncodingError, urllib3.exceptions.HTTPError,
           CloudantConnectionError)
+#: Statuses a proxy or a restarting node answers with for a moment; an infinite feed waits and reconnects.
+_TRANSIENT_STATUSES = frozenset({502, 503, 504})
 
 
 class Feed:
     """An iterator over a ``_changes`` or ``_db_updates`` feed.
 
-    Nothing is sent until the first item is asked for.
+    Nothing is sent until the first item is asked for; the iterator is single-use.
 
-    :param source: a database (``_changes``) or a client (``_db_updates``).
-    :param bool raw_data: yield each raw line (``bytes``) instead of decoded changes.
+    :param source: a database (``_changes``) or a client (``_db_updates``): an
+        object with a ``_feed_target()`` method returning a :class:`FeedTarget`.
+    :param bool raw_data: yield each raw line (``bytes``, heartbeats included)
+        instead of decoded changes.
     :param options: feed options: ``feed`` (``normal``, ``longpoll``,
         ``continuous``), ``since``, ``limit``, ``heartbeat``, ``timeout``,
         ``descending``, ``include_docs``, ``filter``, ``doc_ids``, ``selector``,
-        ``style``, ``conflicts``... and ``chunk_size`` (bytes per read).
+        ``style``, ``conflicts``... and ``chunk_size`` (bytes per read, default
+        64 KiB). ``doc_ids`` and ``selector`` are sent in a ``POST`` body with
+        the built-in filter they need.
     :raises CloudantArgumentError: for an unknown option, a wrong type or value.
 
     .. versionchanged:: 3.0
        ``normal`` feeds are decoded as JSON whatever their line layout; a
        malformed line raises instead of being yielded; ``stop()`` closes the
-       response; heartbeats are skipped rather than yielded as ``None``.
+       response; heartbeats are skipped rather than yielded as ``None``; the
+       source kind is asked of the source rather than read from its class name.
     """
 
     def __init__(self, source: Any, raw_data: bool = False, **options: Any) -> None:
@@ -61,17 +73,21 @@ class Feed:
         self._chunk_size = int(options.pop("chunk_size", None) or _DEFAULT_CHUNK_SIZE)
         target = source._feed_target()
         self._endpoint = target.endpoint
-        self._options = {**target.defaults, **options}
+        defaults = dict(target.defaults)
+        if "timeout" in options:  # a default heartbeat would override the caller's timeout
+            defaults.pop("heartbeat", None)
+        self._options = {**defaults, **options}
         self._params = feed_params(self._options, target.arg_table, target.pass_through,
                                    target.feed_types)
         self._body = _filter_body(self._options, self._params)
-        self._stopped = False
+        self._method = "POST" if self._body else "GET"
+        self._stop_event = threading.Event()
         self._response: Optional[requests.Response] = None
         self._items: Optional[Iterator[Any]] = None
         self._last_seq: Any = None
 
     # -- iterator protocol ---------------------------------------------------------------------------------
-    def __iter__(self) -> "Feed":
+    def __iter__(self) -> Feed:
         return self
 
     def __next__(self) -> Any:
@@ -84,19 +100,27 @@ class Feed:
         except StopIteration:
             self._close()
             raise
-        except _DROPS + (ValueError, AttributeError) as err:
-            if self._stopped:
+        except Exception as err:
+            if self._stopped:  # stop() closed the response under the reader
                 raise StopIteration from None
+            self._close()
             if isinstance(err, _DROPS) and not isinstance(err, CloudantConnectionError):
-                raise CloudantConnectionError("GET", self._endpoint.url, err) from None
+                raise CloudantConnectionError(self._method, self._endpoint.url, err) from err
             raise
 
     next = __next__
 
     def stop(self) -> None:
-        """End the iteration: the next ``next()`` raises ``StopIteration`` and the response is closed."""
-        self._stopped = True
+        """End the iteration: the next ``next()`` raises ``StopIteration`` and the response is closed.
+
+        It may be called from another thread, also while a ``next()`` waits for the server.
+        """
+        self._stop_event.set()
         self._close()
+
+    @property
+    def _stopped(self) -> bool:
+        return self._stop_event.is_set()
 
     @property
     def last_seq(self) -> Any:
@@ -106,14 +130,13 @@ class Feed:
     @property
     def feed_type(self) -> str:
         """``normal``, ``longpoll`` or ``continuous``."""
-        return self._options.get("feed") or "normal"
+        return str(self._options.get("feed") or "normal")
 
     # -- reading -------------------------------------------------------------------------------------------
     def _open(self, params: Dict[str, Any]) -> requests.Response:
         self._close()
-        method = "POST" if self._body else "GET"
-        response = self._endpoint.request(method, params=params, json_body=self._body or None, stream=True,
-                                          timeout=self._timeout(params))
+        response = self._endpoint.request(self._method, params=params, json_body=self._body or None,
+                                          stream=True, timeout=self._timeout(params))
         self._response = response
         return response
 
@@ -140,21 +163,32 @@ class Feed:
         response = self._open(params)
         chunks = response.iter_content(self._chunk_size)
         if self._raw_data:
-            return _split_lines(chunks, keep_empty=True)
+            return (line for line, _complete in _lines(chunks))
         if params.get("feed", "normal") == "continuous":
             return self._continuous(chunks)
         return self._whole(chunks)
 
     def _continuous(self, chunks: Iterator[bytes]) -> Iterator[Dict[str, Any]]:
-        for line in _split_lines(chunks, keep_empty=False):
-            try:
-                item = json.loads(line)
-            except ValueError:
-                raise CloudantFeedException(103, line[:200]) from None
+        for line, complete in _lines(chunks):
+            if not line.strip():
+                continue  # heartbeat
+            item = self._decode_line(line, complete)
             if "last_seq" in item and "seq" not in item:
                 self._last_seq = item["last_seq"]
                 return
             yield item
+
+    def _decode_line(self, line: bytes, complete: bool) -> Dict[str, Any]:
+        try:
+            item = json.loads(line)
+        except ValueError:
+            if not complete:  # the body stopped in the middle of a line: the connection dropped
+                raise CloudantConnectionError(self._method, self._endpoint.url,
+                                              "the response ended in the middle of a line") from None
+            raise CloudantFeedException(103, line[:200]) from None
+        if not isinstance(item, dict):
+            raise CloudantFeedException(103, line[:200])
+        return item
 
     def _whole(self, chunks: Iterator[bytes]) -> Iterator[Dict[str, Any]]:
         reader = _ResultsReader()
@@ -176,107 +210,150 @@ def _filter_body(options: Dict[str, Any], params: Dict[str, Any]) -> Dict[str, A
     return body
 
 
-def _split_lines(chunks: Iterator[bytes], keep_empty: bool) -> Iterator[bytes]:
-    pending = b""
+def _lines(chunks: Iterator[bytes]) -> Iterator[Tuple[bytes, bool]]:
+    """Split a byte stream into lines (``\\r\\n`` or ``\\n``), yielding ``(line, ended_by_newline)``.
+
+    A line spread over many chunks is joined once, so a long line costs linear time.
+    """
+    pending: List[bytes] = []
     for chunk in chunks:
-        if pending:
-            chunk = pending + chunk
-        lines = chunk.split(b"\n")
-        pending = lines.pop()
-        for line in lines:
-            line = line.rstrip(b"\r")
-            if line or keep_empty:
-                yield line
-    pending = pending.rstrip(b"\r")
-    if pending:
-        yield pending
+        start = 0
+        end = chunk.find(b"\n")
+        while end >= 0:
+            piece = chunk[start:end]
+            if pending:
+                pending.append(piece)
+                piece, pending = b"".join(pending), []
+            yield piece.rstrip(b"\r"), True
+            start = end + 1
+            end = chunk.find(b"\n", start)
+        if start < len(chunk):
+            pending.append(chunk[start:])
+    tail = b"".join(pending).rstrip(b"\r")
+    if tail:
+        yield tail, False
 
 
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
+_NEED_MORE = -1
 
 
 class _ResultsReader:
-    """Decodes ``{"results": [...], "last_seq": ...}`` incrementally, yielding each result."""
+    """Decodes ``{"results": [...], "last_seq": ..., ...}`` incrementally, returning each result as it completes.
+
+    Members other than ``results`` are kept in :attr:`trailer`. A value cut by a
+    chunk boundary waits for more text; to keep a huge value linear, decoding is
+    retried only once the text held has doubled.
+    """
 
     def __init__(self) -> None:
-        self._decoder = json.JSONDecoder()
-        self._buffer = ""
+        self._decode = json.JSONDecoder().raw_decode
+        self._parts: List[str] = []
+        self._size = 0
+        self._retry_at = 0
         self._state = "open"
         self._key: Optional[str] = None
         self.trailer: Dict[str, Any] = {}
 
     def feed(self, text: str, final: bool = False) -> List[Any]:
-        buffer = self._buffer + text
+        """Take the next piece of the body; return the results it completed."""
+        self._parts.append(text)
+        self._size += len(text)
+        if not final and self._size < self._retry_at:
+            return []
+        buffer = "".join(self._parts)
         position, items = self._advance(buffer, final)
-        self._buffer = buffer[position:]
-        if final and (self._state != "done" or self._buffer.strip()):
-            raise CloudantFeedException(103, (self._buffer or "<end of body>")[:200])
+        rest = buffer[position:]
+        self._parts, self._size = [rest], len(rest)
+        self._retry_at = 2 * len(rest)
+        if final and self._state != "done":
+            raise CloudantFeedException(103, (rest or "<end of body>")[:200])
         return items
 
     def _advance(self, buffer: str, final: bool) -> Tuple[int, List[Any]]:
         items: List[Any] = []
         position = 0
-        decode = self._decoder.raw_decode
         while True:
             position = _WHITESPACE.match(buffer, position).end()  # type: ignore[union-attr]
             if position >= len(buffer):
                 return position, items
-            char = buffer[position]
-            state = self._state
-            if state == "open":
-                self._expect(char, "{", buffer, position)
-                self._state, position = "key", position + 1
-            elif state in ("key", "next-key"):
-                if char == "}":
-                    self._state, position = "done", position + 1
-                elif state == "next-key" and char == ",":
-                    self._state, position = "key", position + 1
-                else:
-                    try:
-                        self._key, end = decode(buffer, position)
-                    except ValueError:
-                        return self._need_more(position, items, buffer, final)
-                    self._state, position = "colon", end
-            elif state == "colon":
-                self._expect(char, ":", buffer, position)
-                self._state, position = "value", position + 1
-            elif state == "value" and self._key == "results":
-                self._expect(char, "[", buffer, position)
-                self._state, position = "element", position + 1
-            elif state == "value":
-                try:
-                    value, end = decode(buffer, position)
-                except ValueError:
-                    return self._need_more(position, items, buffer, final)
-                if end >= len(buffer) and not final:  # a number may continue in the next chunk
-                    return position, items
-                self.trailer[self._key or ""] = value
-                self._state, position = "next-key", end
-            elif state in ("element", "next-element"):
-                if char == "]":
-                    self._state, position = "next-key", position + 1
-                elif state == "next-element" and char == ",":
-                    self._state, position = "element", position + 1
-                else:
-                    try:
-                        value, end = decode(buffer, position)
-                    except ValueError:
-                        return self._need_more(position, items, buffer, final)
-                    items.append(value)
-                    self._state, position = "next-element", end
-            else:  # done: only whitespace may follow
-                raise CloudantFeedException(103, buffer[position:position + 200])
+            moved = self._STEPS[self._state](self, buffer, position, items, final)
+            if moved == _NEED_MORE:
+                return position, items
+            position = moved
 
-    @staticmethod
-    def _expect(char: str, wanted: str, buffer: str, position: int) -> None:
-        if char != wanted:
-            raise CloudantFeedException(103, buffer[position:position + 200])
+    # Each step reads from ``position`` (not whitespace) and returns where it stopped, or _NEED_MORE.
+    def _open(self, buffer: str, position: int, items: List[Any], final: bool) -> int:
+        self._state = "key"
+        return _expect(buffer, position, "{")
 
-    @staticmethod
-    def _need_more(position: int, items: List[Any], buffer: str, final: bool) -> Tuple[int, List[Any]]:
-        if final:
-            raise CloudantFeedException(103, buffer[position:position + 200])
-        return position, items
+    def _member(self, buffer: str, position: int, items: List[Any], final: bool) -> int:
+        char = buffer[position]
+        if char == "}":
+            self._state = "done"
+            return position + 1
+        if char == "," and self._state == "next-key":
+            self._state = "key"
+            return position + 1
+        decoded = self._value(buffer, position, final)
+        if decoded is None:
+            return _NEED_MORE
+        self._key, self._state = decoded[0], "colon"
+        return decoded[1]
+
+    def _colon(self, buffer: str, position: int, items: List[Any], final: bool) -> int:
+        self._state = "results" if self._key == "results" else "value"
+        return _expect(buffer, position, ":")
+
+    def _results(self, buffer: str, position: int, items: List[Any], final: bool) -> int:
+        self._state = "element"
+        return _expect(buffer, position, "[")
+
+    def _trailer_value(self, buffer: str, position: int, items: List[Any], final: bool) -> int:
+        decoded = self._value(buffer, position, final)
+        if decoded is None or (decoded[1] >= len(buffer) and not final):
+            return _NEED_MORE  # a number at the end of the text may go on in the next chunk
+        self.trailer[str(self._key)] = decoded[0]
+        self._state = "next-key"
+        return decoded[1]
+
+    def _element(self, buffer: str, position: int, items: List[Any], final: bool) -> int:
+        char = buffer[position]
+        if char == "]":
+            self._state = "next-key"
+            return position + 1
+        if char == "," and self._state == "next-element":
+            self._state = "element"
+            return position + 1
+        decoded = self._value(buffer, position, final)
+        if decoded is None:
+            return _NEED_MORE
+        items.append(decoded[0])
+        self._state = "next-element"
+        return decoded[1]
+
+    def _done(self, buffer: str, position: int, items: List[Any], final: bool) -> int:
+        raise CloudantFeedException(103, buffer[position:position + 200])
+
+    def _value(self, buffer: str, position: int, final: bool) -> Optional[Tuple[Any, int]]:
+        """Decode one JSON value at ``position``; ``None`` when more text is needed."""
+        try:
+            return self._decode(buffer, position)
+        except ValueError:
+            if final:
+                raise CloudantFeedException(103, buffer[position:position + 200]) from None
+            return None
+
+    _STEPS: Dict[str, Callable[[_ResultsReader, str, int, List[Any], bool], int]] = {
+        "open": _open, "key": _member, "next-key": _member, "colon": _colon, "results": _results,
+        "value": _trailer_value, "element": _element, "next-element": _element, "done": _done,
+    }
+
+
+def _expect(buffer: str, position: int, wanted: str) -> int:
+    if buffer[position] != wanted:
+        raise CloudantFeedException(103, buffer[position:position + 200])
+    return position + 1
 
 
 class InfiniteFeed(Feed):
@@ -285,12 +362,17 @@ class InfiniteFeed(Feed):
     It resumes from the sequence of the last change it yielded (or the server's
     ``last_seq``), so every change is delivered exactly once. ``since="now"`` is
     resolved to a real sequence before following, so changes made while it
-    reconnects are not missed. Iteration stops only with :meth:`stop`, an HTTP
-    error, or after ``max_reconnects`` consecutive failed reconnections.
+    reconnects are not missed. A dropped connection, a response cut in the middle
+    of a line, or a 502/503/504 answer make it wait (0.1 s, doubling up to 30 s)
+    and reconnect. Iteration stops only with :meth:`stop`, another HTTP error, a
+    malformed line, or after ``max_reconnects`` consecutive failed reconnections
+    (:class:`~cloudant.error.CloudantFeedException`, code 102).
 
     :param source: a database or a client.
     :param int max_reconnects: consecutive failures tolerated before giving up. Default 10.
     :param options: as for :class:`Feed`; ``feed`` may only be ``continuous``.
+    :raises CloudantArgumentError: code 121 for another ``feed`` value; 117 or 142 for a bad
+        ``max_reconnects``.
 
     .. versionchanged:: 3.0
        Resumes after dropped connections too, and works for CouchDB's ``_db_updates``.
@@ -300,6 +382,9 @@ class InfiniteFeed(Feed):
         feed = options.setdefault("feed", "continuous")
         if feed != "continuous":
             raise CloudantArgumentError(121, feed)
+        check_type("max_reconnects", max_reconnects, INT)
+        if max_reconnects < 0:
+            raise CloudantArgumentError(142, "max_reconnects", max_reconnects)
         self._max_reconnects = max_reconnects
         super().__init__(source, raw_data=False, **options)
         self._resume_seq: Any = self._params.get("since")
@@ -313,40 +398,62 @@ class InfiniteFeed(Feed):
         return self._follow()
 
     def _follow(self) -> Iterator[Dict[str, Any]]:
-        if self._resume_seq == "now":
-            self._resume_seq = self._current_seq()
         failures = 0
         while not self._stopped:
-            params = dict(self._params)
-            if self._resume_seq is not None:
-                params["since"] = self._resume_seq
             try:
-                for item in super()._read(params):
-                    failures = 0
-                    if "seq" in item:
-                        self._resume_seq = item["seq"]
+                delivered = False
+                for item in self._one_response():
+                    delivered, failures = True, 0
                     yield item
-                if self._last_seq is not None:
-                    self._resume_seq = self._last_seq
-                failures = 0
-            except _DROPS as err:
+                if delivered or self._last_seq is not None:
+                    failures = 0
+                    continue
+                error: Exception = CloudantConnectionError(self._method, self._endpoint.url, "an empty response")
+            except _DROPS + (ServerError,) as err:
                 if self._stopped:
                     return
-                failures += 1
-                if failures > self._max_reconnects:
-                    raise CloudantFeedException(102, failures, err) from None
-                time.sleep(min(30.0, 0.1 * 2 ** (failures - 1)))
+                if isinstance(err, ServerError) and err.status_code not in _TRANSIENT_STATUSES:
+                    raise
+                error = err if isinstance(err, CloudantException) else CloudantConnectionError(
+                    self._method, self._endpoint.url, err)
+            failures += 1
+            if failures > self._max_reconnects:
+                raise CloudantFeedException(102, failures, error) from error
+            self._stop_event.wait(min(30.0, 0.1 * 2 ** (failures - 1)))
+
+    def _one_response(self) -> Iterator[Dict[str, Any]]:
+        """Follow one response from the resume point, moving the resume point along."""
+        if self._resume_seq == "now":
+            self._resume_seq = self._current_seq()
+        params = dict(self._params)
+        if self._resume_seq is not None:
+            params["since"] = self._resume_seq
+        self._last_seq = None  # this response's, not an earlier one's
+        for item in super()._read(params):
+            if "seq" in item:
+                self._resume_seq = item["seq"]
+            yield item
+        if self._last_seq is not None:
+            self._resume_seq = self._last_seq
 
     def _current_seq(self) -> Any:
+        """The source's current sequence (``since=now&limit=0``), so "now" means the moment the feed starts."""
         params = {"feed": "normal", "since": "now", "limit": 0}
         response = self._endpoint.request("GET", params=params)
         reader = _ResultsReader()
-        reader.feed(response.content.decode("utf-8"), final=True)
+        reader.feed(read_body(response).decode("utf-8"), final=True)
         return reader.trailer.get("last_seq", "now")
 
 
 class FeedTarget:
-    """What a feed source tells :class:`Feed`: where to read and which options it takes."""
+    """What a feed source tells :class:`Feed`: where to read and which options it takes.
+
+    :param endpoint: the feed's :class:`~cloudant._endpoint.Endpoint`.
+    :param dict arg_table: option name → accepted types.
+    :param bool pass_through: accept options missing from the table (custom filter parameters).
+    :param dict defaults: options applied unless the caller gives them.
+    :param tuple feed_types: the accepted ``feed`` values.
+    """
 
     __slots__ = ("endpoint", "arg_table", "pass_through", "defaults", "feed_types")
 
