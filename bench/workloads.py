@@ -125,22 +125,19 @@ def w2_documents(ctx: Context) -> List[Row]:
 
 def bare_key_pager(session: requests.Session, url: str, page_size: int, params: Dict[str, Any],
                    consume: Callable[[Dict[str, Any]], Any]) -> int:
-    """Page through ``url`` the way the library does: ``limit=page_size+1``, next page from the extra row.
-
-    Returns the number of rows consumed.
+    """Page through ``url`` with the library's requests: ``limit=page_size+1``, and the next page from the
+    extra row (``startkey`` = its key, ``startkey_docid`` = its id). Returns the number of rows consumed.
     """
-    count, startkey = 0, None
+    count, start = 0, {}
     while True:
-        query = dict(params, limit=page_size + 1)
-        if startkey is not None:
-            query["startkey"] = startkey
-        rows = get_json(session, url, params=query)["rows"]
+        rows = get_json(session, url, params=dict(params, limit=page_size + 1, **start))["rows"]
         for row in rows[:page_size]:
             consume(row)
             count += 1
         if len(rows) <= page_size:
             return count
-        startkey = json.dumps(rows[page_size]["key"])
+        held = rows[page_size]
+        start = {"startkey": json.dumps(held["key"]), "startkey_docid": held["id"]}
 
 
 def bare_skip_pager(session: requests.Session, url: str, page_size: int, params: Dict[str, Any],
@@ -257,8 +254,12 @@ def _memory_row(ctx: Context, mode: str, label: str, **args: Any) -> Row:
                    kind="memory", note=result["error"])
     growth = result["growth_mb"]
     workload = {"view": "W4", "query": "W4"}.get(mode, "W2")
-    return Row(workload, label, "%d docs" % ctx.docs, None, None, growth, 60.0, kind="memory",
-               note="baseline %.0f MB" % result["baseline_mb"])
+    note = "baseline %.0f MB" % result["baseline_mb"]
+    if mode == "iterate_db" and ctx.predecessor is not None:
+        old = ctx.predecessor("memory", db=ctx.data_db, docs=ctx.docs)
+        if "growth_mb" in old:
+            note += "; 2.15.0 grew %.1f MB (it caches every document it yields)" % old["growth_mb"]
+    return Row(workload, label, "%d docs" % ctx.docs, None, None, growth, 60.0, kind="memory", note=note)
 
 
 # -- W3: a long continuous _changes feed -------------------------------------------------------------------------
