@@ -394,3 +394,47 @@ def test_server_errors_pass_through_typed(couch: Couch) -> None:
         client.metadata()
     assert (info.value.status_code, info.value.reason) == (503, "maintenance")
     assert json.loads(info.value.response.content)["error"] == "service_unavailable"
+
+
+# -- _db_updates feeds: what each client asks for by default -----------------------------------------------------
+UPDATES = {"results": [{"db_name": "orders", "type": "created", "seq": "1-abc"}], "last_seq": "1-abc"}
+
+
+def test_couchdb_db_updates_defaults_to_longpoll_with_heartbeat(couch: Couch) -> None:
+    couch.adapter.handler = lambda seen: (200, {}, UPDATES)
+    client = client_for(couch, use_basic_auth=True)
+    client.connect()
+    feed = client.db_updates()
+    assert couch.adapter.seen == []  # nothing is sent before the first item is asked for
+    assert list(feed) == UPDATES["results"]
+    assert feed.last_seq == "1-abc"
+    seen = couch.seen("GET", "/_db_updates")[0]
+    assert {name: values[0] for name, values in seen.query.items()} == {"feed": "longpoll", "heartbeat": "true"}
+
+
+def test_cloudant_db_updates_sends_only_what_is_asked(couch: Couch) -> None:
+    couch.adapter.handler = lambda seen: (200, {}, UPDATES)
+    client = Cloudant("user", "pw", url=SERVER, adapter=couch.adapter, use_basic_auth=True)
+    client.connect()
+    assert [update["db_name"] for update in client.db_updates(since="now", limit=5, descending=True)] == ["orders"]
+    seen = couch.seen("GET", "/_db_updates")[0]
+    assert {name: values[0] for name, values in seen.query.items()} == {
+        "since": "now", "limit": "5", "descending": "true"}
+    with pytest.raises(CloudantArgumentError) as info:
+        client.db_updates(feed="eventsource")
+    assert info.value.status_code == 119
+
+
+def test_infinite_db_updates_is_continuous(couch: Couch) -> None:
+    line = b'{"db_name": "orders", "type": "created", "seq": "2-def"}\n'
+    couch.adapter.handler = lambda seen: (200, {}, line)
+    client = client_for(couch, use_basic_auth=True)
+    client.connect()
+    feed = client.infinite_db_updates(since="1-abc")
+    assert next(feed)["seq"] == "2-def"
+    feed.stop()
+    seen = couch.seen("GET", "/_db_updates")[0]
+    assert seen.query["feed"] == ["continuous"] and seen.query["since"] == ["1-abc"]
+    with pytest.raises(CloudantArgumentError) as info:
+        client.infinite_db_updates(feed="longpoll")
+    assert info.value.status_code == 121
