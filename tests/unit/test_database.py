@@ -1,0 +1,351 @@
+"""Databases without a server: local checks first, the requests each method sends, the document cache."""
+from __future__ import annotations
+
+import json
+from typing import Any, Callable, Iterator, List
+
+import pytest
+
+from _fakes import FakeAdapter, Seen
+from cloudant.client import Cloudant, CouchDB
+from cloudant.database import CloudantDatabase, CouchDatabase
+from cloudant.document import Document
+from cloudant.error import (CloudantArgumentError, CloudantDatabaseException, Conflict, MalformedResponse)
+
+SERVER = "http://couch.test:5984"
+
+
+def refuse(seen: Seen) -> Any:
+    raise AssertionError("no request expected, got %s %s" % (seen.method, seen.url))
+
+
+def database(handler: Callable[[Seen], Any] = refuse, name: str = "db", **options: Any) -> CouchDatabase:
+    client = CouchDB(None, None, admin_party=True, url=SERVER, adapter=FakeAdapter(handler))
+    client.connect()
+    return CouchDatabase(client, name, **options)
+
+
+def seen(db: CouchDatabase) -> List[Seen]:
+    return db.client.adapter.seen
+
+
+@pytest.fixture
+def db() -> Iterator[CouchDatabase]:
+    database_ = database()
+    yield database_
+    database_.client.disconnect()
+
+
+# -- local checks: nothing is sent -----------------------------------------------------------------------------
+@pytest.mark.parametrize("name", ["Upper", "9lives", "", "a b", "_private", "x" * 239, "ünï"])
+def test_illegal_database_names_raise_140_at_construction(name: str) -> None:
+    client = CouchDB(None, None, admin_party=True, url=SERVER, adapter=FakeAdapter(refuse))
+    with pytest.raises(CloudantArgumentError) as caught:
+        CouchDatabase(client, name)
+    assert caught.value.code == 140
+
+
+@pytest.mark.parametrize("key", ["", "_system", "a:b", None])
+@pytest.mark.parametrize("call", [
+    lambda db, key: db.partition_metadata(key),
+    lambda db, key: db.partitioned_all_docs(key),
+    lambda db, key: db.database_partition_url(key),
+])
+def test_illegal_partition_keys_raise_141_before_sending(db: CouchDatabase, key: Any, call: Any) -> None:
+    with pytest.raises(CloudantArgumentError) as caught:
+        call(db, key)
+    assert caught.value.code == 141
+    assert seen(db) == []
+
+
+@pytest.mark.parametrize("options, code", [
+    ({"bogus": 1}, 116),
+    ({"limit": "10"}, 117),
+    ({"include_docs": "true"}, 117),
+    ({"limit": -1}, 142),
+    ({"stale": "later"}, 135),
+    ({"keys": ["a"], "key": "a"}, 139),
+])
+def test_bad_all_docs_options_raise_before_sending(db: CouchDatabase, options: dict, code: int) -> None:
+    with pytest.raises(CloudantArgumentError) as caught:
+        db.all_docs(**options)
+    assert caught.value.code == code
+    assert seen(db) == []
+
+
+@pytest.mark.parametrize("limit", [0, -3, "5", True, 2.5])
+def test_bad_revision_limits_raise_before_sending(db: CouchDatabase, limit: Any) -> None:
+    with pytest.raises(CloudantArgumentError):
+        db.set_revision_limit(limit)
+    assert seen(db) == []
+
+
+@pytest.mark.parametrize("call", [
+    lambda db: db.missing_revisions("_bad", "1-a"),
+    lambda db: db.revisions_diff("_bad", "1-a"),
+    lambda db: db.create_document({"_id": "_bad"}),
+    lambda db: db.bulk_docs([{"_id": "ok"}, "not a dict"]),
+])
+def test_bad_document_arguments_raise_before_sending(db: CouchDatabase, call: Any) -> None:
+    with pytest.raises(CloudantArgumentError):
+        call(db)
+    assert seen(db) == []
+
+
+def test_illegal_ids_are_missing_keys_without_a_request(db: CouchDatabase) -> None:
+    with pytest.raises(KeyError):
+        db["_bad"]
+    assert "_bad" not in db
+    assert 42 not in db
+    assert db.get("_bad", "default", remote=True) == "default"
+    assert seen(db) == []
+
+
+# -- URLs ------------------------------------------------------------------------------------------------------
+def test_urls_quote_the_database_name_and_partition_key() -> None:
+    db = database(name="a/b$c")
+    assert db.database_url == SERVER + "/a%2Fb%24c"
+    assert db.database_partition_url("p é") == SERVER + "/a%2Fb%24c/_partition/p%20%C3%A9"
+
+
+def test_security_url_quotes_the_database_name() -> None:
+    client = Cloudant("user", "pass", url=SERVER)
+    assert CloudantDatabase(client, "a/b").security_url == SERVER + "/_api/v2/db/a%2Fb/_security"
+
+
+# -- _all_docs -------------------------------------------------------------------------------------------------
+def test_all_docs_without_keys_is_a_get_with_json_keys() -> None:
+    db = database(lambda s: (200, {}, {"rows": []}))
+    db.all_docs(startkey="a", endkey=["b", 1], include_docs=True, limit=5)
+    (get,) = seen(db)
+    assert (get.method, get.path) == ("GET", "/db/_all_docs")
+    assert get.query == {"startkey": ['"a"'], "endkey": ['["b",1]'], "include_docs": ["true"], "limit": ["5"]}
+
+
+def test_all_docs_with_keys_posts_them_in_the_body() -> None:
+    db = database(lambda s: (200, {}, {"rows": []}))
+    db.all_docs(keys=["a", "b/c"], include_docs=True)
+    (post,) = seen(db)
+    assert (post.method, post.path, post.query) == ("POST", "/db/_all_docs", {"include_docs": ["true"]})
+    assert post.json() == {"keys": ["a", "b/c"]}
+
+
+def test_partitioned_all_docs_uses_the_partition_endpoint() -> None:
+    db = database(lambda s: (200, {}, {"rows": []}))
+    db.partitioned_all_docs("sensor 1", limit=2)
+    assert seen(db)[0].path == "/db/_partition/sensor%201/_all_docs"
+
+
+# -- the document cache ----------------------------------------------------------------------------------------
+def _store(docs: dict) -> Callable[[Seen], Any]:
+    def handler(s: Seen) -> Any:
+        doc_id = s.path.split("/", 2)[2]
+        from urllib.parse import unquote
+        doc = docs.get(unquote(doc_id))
+        if doc is None:
+            return 404, {}, {"error": "not_found", "reason": "missing"}
+        return 200, {}, (b"" if s.method == "HEAD" else doc)
+    return handler
+
+
+def test_getitem_is_one_get_then_served_from_the_cache() -> None:
+    db = database(_store({"a/b": {"_id": "a/b", "_rev": "1-x"}}))
+    first = db["a/b"]
+    assert db["a/b"] is first
+    assert [(s.method, s.path) for s in seen(db)] == [("GET", "/db/a%2Fb")]
+    assert isinstance(first, Document) and first["_rev"] == "1-x"
+
+
+def test_getitem_of_a_missing_document_raises_key_error_and_caches_nothing() -> None:
+    db = database(_store({}))
+    with pytest.raises(KeyError):
+        db["nope"]
+    assert len(db) == 0
+
+
+def test_contains_asks_with_one_head_and_caches_nothing() -> None:
+    db = database(_store({"here": {"_id": "here"}}))
+    assert "here" in db
+    assert "gone" not in db
+    assert [s.method for s in seen(db)] == ["HEAD", "HEAD"]
+    assert len(db) == 0
+
+
+def test_get_has_a_default_and_stays_local_unless_remote() -> None:
+    db = database(_store({"here": {"_id": "here", "_rev": "1-x"}}))
+    assert db.get("here", "default") == "default"
+    assert seen(db) == []
+    assert db.get("here", remote=True)["_rev"] == "1-x"
+    assert db.get("gone", 0, remote=True) == 0
+    assert db.get("here") is dict.__getitem__(db, "here")
+
+
+def test_iterating_with_remote_false_yields_the_cached_documents() -> None:
+    db = database(_store({"a": {"_id": "a"}, "b": {"_id": "b"}}))
+    db["a"], db["b"]
+    assert sorted(doc["_id"] for doc in db.__iter__(remote=False)) == ["a", "b"]
+    assert len(seen(db)) == 2
+
+
+def test_iteration_pages_through_all_docs_without_caching() -> None:
+    ids = ["d%04d" % i for i in range(250)]
+    limits = []
+
+    def handler(s: Seen) -> Any:
+        start = json.loads(s.query["startkey"][0]) if "startkey" in s.query else ""
+        limit = int(s.query["limit"][0])
+        limits.append(limit)
+        rows = [{"id": i, "key": i, "value": {}, "doc": {"_id": i, "n": i}} for i in ids if i >= start][:limit]
+        return 200, {}, {"total_rows": len(ids), "offset": 0, "rows": rows}
+
+    db = database(handler, fetch_limit=100)
+    docs = list(db)
+    assert [doc["_id"] for doc in docs] == ids
+    assert all(isinstance(doc, Document) and doc["n"] == doc["_id"] for doc in docs)
+    assert len(db) == 0
+    assert limits == [101, 101, 101]
+    assert all(s.query["include_docs"] == ["true"] for s in seen(db))
+
+
+# -- creating documents ----------------------------------------------------------------------------------------
+def test_create_document_with_id_is_one_put_and_caches_it() -> None:
+    db = database(lambda s: (201, {}, {"ok": True, "id": "o1", "rev": "1-x"}))
+    doc = db.create_document({"_id": "o1", "total": 10})
+    assert [(s.method, s.path) for s in seen(db)] == [("PUT", "/db/o1")]
+    assert doc == {"_id": "o1", "_rev": "1-x", "total": 10}
+    assert dict.__getitem__(db, "o1") is doc
+
+
+@pytest.mark.parametrize("throw_on_exists, error", [(False, Conflict), (True, CloudantDatabaseException)])
+def test_create_document_never_swallows_a_conflict(throw_on_exists: bool, error: type) -> None:
+    db = database(lambda s: (409, {}, {"error": "conflict", "reason": "Document update conflict."}))
+    with pytest.raises(error) as caught:
+        db.create_document({"_id": "o1"}, throw_on_exists=throw_on_exists)
+    assert "o1" in str(caught.value)
+    assert len(db) == 0
+
+
+def test_new_document_posts_an_empty_body() -> None:
+    db = database(lambda s: (201, {}, {"ok": True, "id": "abc", "rev": "1-x"}))
+    doc = db.new_document()
+    assert [(s.method, s.path, s.json()) for s in seen(db)] == [("POST", "/db", {})]
+    assert doc["_id"] == "abc" and dict.__getitem__(db, "abc") is doc
+
+
+# -- bulk ------------------------------------------------------------------------------------------------------
+def _bulk_reply(s: Seen) -> Any:
+    results = []
+    for doc in s.json()["docs"]:
+        if doc["_id"].startswith("bad"):
+            results.append({"id": doc["_id"], "error": "conflict", "reason": "Document update conflict."})
+        else:
+            results.append({"ok": True, "id": doc["_id"], "rev": "1-new"})
+    return 201, {}, results
+
+
+def test_bulk_docs_returns_every_result_and_updates_document_objects() -> None:
+    db = database(_bulk_reply)
+    doc = Document(db, "good")
+    results = db.bulk_docs([doc, {"_id": "bad1"}])
+    assert [r.get("error") for r in results] == [None, "conflict"]
+    assert doc["_rev"] == "1-new"
+
+
+def test_bulk_docs_raise_on_error_names_every_failed_document() -> None:
+    db = database(_bulk_reply)
+    with pytest.raises(CloudantDatabaseException) as caught:
+        db.bulk_docs([{"_id": "bad1"}, {"_id": "good"}, {"_id": "bad2"}], raise_on_error=True)
+    error = caught.value
+    assert error.code == 102
+    assert "'bad1'" in str(error) and "'bad2'" in str(error) and "2 of 3" in str(error)
+    assert [f["id"] for f in error.failures] == ["bad1", "bad2"]
+    assert len(error.results) == 3
+
+
+def test_bulk_docs_with_a_result_missing_raises_malformed_response() -> None:
+    db = database(lambda s: (201, {}, [{"ok": True, "id": "a", "rev": "1-x"}]))
+    with pytest.raises(MalformedResponse):
+        db.bulk_docs([{"_id": "a"}, {"_id": "b"}])
+
+
+# -- other endpoints -------------------------------------------------------------------------------------------
+def test_revision_limit_round_trip() -> None:
+    db = database(lambda s: (200, {}, 7 if s.method == "GET" else {"ok": True}))
+    assert db.set_revision_limit(7) == {"ok": True}
+    assert db.get_revision_limit() == 7
+    assert [(s.method, s.path, s.body) for s in seen(db)] == [("PUT", "/db/_revs_limit", b"7"),
+                                                               ("GET", "/db/_revs_limit", b"")]
+
+
+def test_a_non_integer_revision_limit_raises() -> None:
+    db = database(lambda s: (200, {}, {"oops": 1}))
+    with pytest.raises(CloudantDatabaseException) as caught:
+        db.get_revision_limit()
+    assert caught.value.code == 103
+
+
+@pytest.mark.parametrize("method, path", [("view_cleanup", "/db/_view_cleanup"), ("compact", "/db/_compact")])
+def test_maintenance_posts_json(method: str, path: str) -> None:
+    db = database(lambda s: (202, {}, {"ok": True}))
+    assert getattr(db, method)() == {"ok": True}
+    assert [(s.method, s.path, s.headers["Content-Type"]) for s in seen(db)] == [("POST", path, "application/json")]
+
+
+def test_missing_revisions_and_revisions_diff_bodies() -> None:
+    def handler(s: Seen) -> Any:
+        if s.path.endswith("_missing_revs"):
+            return 200, {}, {"missing_revs": {"a/b": ["2-y"]}}
+        return 200, {}, {"a/b": {"missing": ["2-y"]}}
+
+    db = database(handler)
+    assert db.missing_revisions("a/b", "1-x", "2-y") == ["2-y"]
+    assert db.revisions_diff("a/b", "2-y") == {"a/b": {"missing": ["2-y"]}}
+    assert [s.json() for s in seen(db)] == [{"a/b": ["1-x", "2-y"]}, {"a/b": ["2-y"]}]
+
+
+def test_creds_asks_for_the_session_once() -> None:
+    def handler(s: Seen) -> Any:
+        if s.path == "/_session" and s.method == "GET":
+            return 200, {}, {"ok": True, "userCtx": {"name": "bob", "roles": []}}
+        return 200, {"Set-Cookie": "AuthSession=abc; Path=/"}, {"ok": True}
+
+    client = CouchDB("bob", "secret", url=SERVER, adapter=FakeAdapter(handler))
+    client.connect()
+    db = CouchDatabase(client, "db")
+    first, second = db.creds, db.creds
+    assert first == second and first["user_ctx"] == {"name": "bob", "roles": []}
+    assert first["basic_auth"].startswith("Basic ")
+    assert len(client.adapter.calls("GET", "/_session")) == 1
+    assert "secret" not in repr(db)
+
+
+# -- Cloudant sharing ------------------------------------------------------------------------------------------
+def _cloudant_db(handler: Callable[[Seen], Any]) -> CloudantDatabase:
+    client = Cloudant(None, None, admin_party=True, url=SERVER, adapter=FakeAdapter(handler))
+    client.connect()
+    return CloudantDatabase(client, "a/b")
+
+
+def test_share_database_rejects_unknown_roles_before_sending() -> None:
+    db = _cloudant_db(refuse)
+    with pytest.raises(CloudantArgumentError) as caught:
+        db.share_database("key", ["_reader", "_owner"])
+    assert caught.value.code == 102
+
+
+def test_share_and_unshare_keep_the_rest_of_the_security_object() -> None:
+    security = {"admins": {"names": ["alice"], "roles": []}, "cloudant": {"other": ["_reader"]}}
+
+    def handler(s: Seen) -> Any:
+        if s.method == "GET":
+            return 200, {}, security
+        return 200, {}, {"ok": True}
+
+    db = _cloudant_db(handler)
+    assert db.share_database("key", ["_writer", "_reader", "_writer"]) == {"ok": True}
+    db.unshare_database("other")
+    gets, shares = [s for s in seen(db) if s.method == "GET"], [s for s in seen(db) if s.method == "PUT"]
+    assert {s.path for s in gets} == {"/a%2Fb/_security"}
+    assert [s.path for s in shares] == ["/_api/v2/db/a%2Fb/_security"] * 2
+    assert shares[0].json() == {**security, "cloudant": {"other": ["_reader"], "key": ["_writer", "_reader"]}}
+    assert shares[1].json() == {**security, "cloudant": {}}
