@@ -102,7 +102,8 @@ class ClientSession(Session):
         """Return the server's view of the session (``GET /_session``), or ``None`` without a session URL."""
         if not self._session_url:
             return None
-        response = self._send_raw("GET", self._session_url)
+        # Through the auth flow: the Basic credentials or IAM token must go with it.
+        response = self._send_raw("GET", self._session_url, authenticated=True)
         return response.json()
 
     def login(self) -> None:
@@ -112,11 +113,14 @@ class ClientSession(Session):
         """End the session; nothing to do without authentication."""
 
     # -- helpers for the subclasses ------------------------------------------------------------------------
-    def _send_raw(self, method: str, url: str, **kwargs: Any) -> requests.Response:
-        """Send outside the auth flow (logins), raising typed errors."""
+    def _send_raw(self, method: str, url: str, authenticated: bool = False, **kwargs: Any) -> requests.Response:
+        """Send outside the auth flow (logins), or through it with ``authenticated``, raising typed errors."""
         kwargs.setdefault("timeout", self._timeout)
         try:
-            response = Session.request(self, method, url, **kwargs)
+            if authenticated:
+                response = self.request(method, url, **kwargs)
+            else:
+                response = Session.request(self, method, url, **kwargs)
         except requests.Timeout as err:
             raise CloudantTimeout(method, url, err) from None
         except requests.ConnectionError as err:

@@ -440,3 +440,17 @@ def test_iam_credentials_and_token_url(monkeypatch: pytest.MonkeyPatch, iam: IAM
     assert IAMSession("k", SERVER).token_url == "https://iam.example/token"
     monkeypatch.delenv("IAM_TOKEN_URL")
     assert IAMSession("k", SERVER).token_url == DEFAULT_IAM_TOKEN_URL
+
+
+def test_info_sends_the_credentials_of_each_kind_of_session(iam: IAMFake) -> None:
+    """python-cloudant's ``info()`` went through the session's own request; basic and IAM sessions need it."""
+    def needs_credentials(seen: Seen) -> Any:
+        if seen.headers.get("Authorization") in ("Basic " + base64.b64encode(b"user:pw").decode(), "Bearer t1"):
+            return 200, {}, {"ok": True, "userCtx": {"name": "user", "roles": []}}
+        return 401, {}, {"error": "unauthorized"}
+
+    basic = BasicSession("user", "pw", SERVER)
+    basic.mount(SERVER, FakeAdapter(needs_credentials))
+    assert basic.info()["userCtx"]["name"] == "user"
+    iam.server_adapter.handler = needs_credentials
+    assert iam_session(iam).info()["userCtx"]["name"] == "user"
