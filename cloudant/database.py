@@ -309,7 +309,11 @@ class CouchDatabase(dict):
 
     # -- the dict protocol ---------------------------------------------------------------------------------
     def keys(self, remote: bool = False) -> List[str]:  # type: ignore[override]
-        """Return the cached document ids, or with ``remote=True`` every id in the database (read page by page)."""
+        """Return the cached document ids, or with ``remote=True`` every id in the database.
+
+        .. versionchanged:: 3.0
+           ``remote=True`` reads ``_all_docs`` page by page instead of in one response.
+        """
         if not remote:
             return list(dict.keys(self))
         return [row["id"] for row in self._rows(page_size=max(self._fetch_limit, _KEYS_PAGE_SIZE))]
@@ -395,6 +399,10 @@ class CouchDatabase(dict):
             naming every failed document; its ``results`` attribute holds all
             results and ``failures`` the failed ones.
         :raises MalformedResponse: when the reply does not hold one result per document.
+
+        .. versionchanged:: 3.0
+           ``raise_on_error`` added; written :class:`~cloudant.document.Document`
+           objects get their new ``_rev``.
         """
         docs = list(docs)
         for doc in docs:

@@ -49,6 +49,9 @@ class Document(dict):
     :param decoder: a :class:`json.JSONDecoder` subclass for :meth:`fetch` (default: :class:`json.JSONDecoder`).
 
     Constructing a ``Document`` sends nothing and does not add it to the database's cache.
+
+    .. versionchanged:: 3.0
+       Keyword arguments other than ``encoder`` and ``decoder`` raise ``TypeError``.
     """
 
     def __init__(self, database: Any, document_id: Optional[str] = None, *,

@@ -181,6 +181,8 @@ def test_design_documents_come_back_as_design_document_objects(db: Any) -> None:
     dict.clear(db)
     assert isinstance(db["_design/d"], design_document.DesignDocument)
     assert isinstance(db.get_design_document("_design/d"), design_document.DesignDocument)
+    missing = db.get_design_document("_design/missing")
+    assert missing["_id"] == "_design/missing" and "_rev" not in missing
     assert [type(doc).__name__ for doc in db] == ["DesignDocument"]
 
 

@@ -155,6 +155,7 @@ def test_save_with_id_is_one_put_with_the_whole_body() -> None:
     assert [(s.method, s.path) for s in seen(db)] == [("PUT", "/db/d")]
     assert seen(db)[0].json() == {"_id": "d", "_rev": REV1, "total": 12}
     assert doc["_rev"] == REV2
+    assert len(db) == 0  # a Document is never cached by constructing or saving it
 
 
 def test_save_without_id_posts_and_takes_the_servers_id() -> None:
