@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 from typing import Any, Callable, Iterator, List
+from urllib.parse import unquote
 
 import pytest
 
@@ -139,9 +140,7 @@ def test_partitioned_all_docs_uses_the_partition_endpoint() -> None:
 # -- the document cache ----------------------------------------------------------------------------------------
 def _store(docs: dict) -> Callable[[Seen], Any]:
     def handler(s: Seen) -> Any:
-        doc_id = s.path.split("/", 2)[2]
-        from urllib.parse import unquote
-        doc = docs.get(unquote(doc_id))
+        doc = docs.get(unquote(s.path.split("/", 2)[2]))
         if doc is None:
             return 404, {}, {"error": "not_found", "reason": "missing"}
         return 200, {}, (b"" if s.method == "HEAD" else doc)
