@@ -87,6 +87,16 @@ class CloudantException(Exception):
         """The message code; kept under its python-cloudant name."""
         return self.code
 
+    def __reduce__(self) -> Any:
+        # The default, cls(*args), cannot rebuild exceptions whose __init__ takes a code, a response or
+        # (method, url, detail) rather than the message; multiprocessing pickles exceptions. The response
+        # and request objects stay behind (hooks and streams do not pickle).
+        state = dict(self.__dict__)
+        for name in ("response", "request"):
+            if name in state:
+                state[name] = None
+        return _rebuild, (type(self), str(self), state)
+
     @classmethod
     def _format(cls, code: int, args: tuple) -> str:
         template = cls._catalogue.get(code)
@@ -98,6 +108,14 @@ class CloudantException(Exception):
         if args and code not in cls._catalogue:
             return " ".join(str(arg) for arg in args)
         return cls._catalogue.get(100, _messages.GENERIC[100])
+
+
+def _rebuild(cls: Type[CloudantException], message: str, state: Dict[str, Any]) -> CloudantException:
+    """Unpickle an exception of this module without calling its ``__init__``."""
+    exc = cls.__new__(cls)
+    exc.args = (message,)
+    exc.__dict__.update(state)
+    return exc
 
 
 class CloudantArgumentError(CloudantException):
@@ -185,6 +203,8 @@ class MalformedResponse(CloudantException, ValueError):
 class CloudantConnectionError(requests.ConnectionError, CloudantException):
     """The server could not be reached, or the connection dropped mid-response."""
 
+    __reduce__ = CloudantException.__reduce__  # OSError's own comes first in the MRO
+
     def __init__(self, method: str, url: str, detail: Any) -> None:
         requests.ConnectionError.__init__(
             self, "%s %s failed: %s" % (method, redact_url(url), _strip_credentials(str(detail), url)))
@@ -213,6 +233,8 @@ class CloudantHTTPError(requests.HTTPError, CloudantException):
     :ivar str method: the request method.
     :ivar str url: the request URL, without credentials.
     """
+
+    __reduce__ = CloudantException.__reduce__  # OSError's own comes first in the MRO
 
     def __init__(self, response: requests.Response, body: Optional[Dict[str, Any]] = None) -> None:
         body = body or {}

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import io
 import json
-from typing import Dict, Optional
+import pickle
+from typing import Any, Dict, Optional
 
 import pytest
 import requests
@@ -205,3 +206,25 @@ def test_every_local_class_derives_from_the_root() -> None:
         assert issubclass(cls, CloudantException)
         assert not issubclass(cls, requests.HTTPError)  # local misuse is not an HTTP failure
         assert str(cls(100)).startswith("A general")
+
+
+@pytest.mark.parametrize("make", [
+    lambda: from_response(json_response(409, {"error": "conflict", "reason": "Document update conflict."})),
+    lambda: CloudantConnectionError("GET", URL, "connection refused"),
+    lambda: CloudantTimeout("GET", URL, "read timed out"),
+    lambda: MalformedResponse("GET", URL, "Expecting value"),
+    lambda: ClientNotConnected(),
+    lambda: CloudantArgumentError(101, 2016, 13),
+    lambda: CloudantException("message", 42),
+], ids=["http", "connection", "timeout", "malformed", "not-connected", "argument", "root"])
+def test_exceptions_survive_pickling(make: Any) -> None:
+    """What multiprocessing and concurrent.futures do to an exception raised in a worker."""
+    exc = make()
+    copy = pickle.loads(pickle.dumps(exc))
+    assert type(copy) is type(exc)
+    assert str(copy) == str(exc)
+    assert copy.status_code == exc.status_code
+    for name in ("error", "reason", "request_id", "method", "url"):
+        assert getattr(copy, name, None) == getattr(exc, name, None)
+    if isinstance(exc, requests.RequestException):
+        assert copy.response is None  # the response object stays in the process that received it
