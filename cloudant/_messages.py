@@ -60,6 +60,9 @@ ARGUMENT_ERROR: Catalogue = {
          "and holds no colon.",
     142: "Argument {0} must be >= 0.  Found: {1}",
     143: "Argument {0} must be one of {1}. Found: {2}",
+    144: "View {0} has no reduce function, so {1} cannot be used.",
+    145: "An index needs a non-empty list of fields. Found: {0}",
+    146: "use_index must be a design document id or a [design document id, index name] list. Found: {0}",
 }
 
 CLIENT: Catalogue = {
@@ -94,6 +97,8 @@ DESIGN_DOCUMENT: Catalogue = {
     105: "View {0} must be of type QueryIndexView.",
     106: "Function for search index {0} must be of type string.",
     107: "Definition for query text index {0} must be of type dict.",
+    108: "Design document {0} has language \"query\" but holds JavaScript {1}; keep Mango indexes and "
+         "JavaScript functions in separate design documents.",
 }
 
 DOCUMENT: Catalogue = {

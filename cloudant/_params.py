@@ -47,6 +47,28 @@ DB_UPDATES_ARGS: Dict[str, Types] = {
 }
 FEED_TYPES = ("continuous", "longpoll", "normal")
 
+#: Mango ``_find``/``_explain`` body keys: python-cloudant's eight plus what CouchDB 3 accepts.
+QUERY_ARGS: Dict[str, Types] = {
+    "selector": DICT, "fields": LIST, "sort": LIST, "limit": INT, "skip": INT, "r": INT, "bookmark": STR,
+    "use_index": (str, list, tuple), "execution_stats": BOOL, "conflicts": BOOL, "stable": BOOL,
+    "update": BOOL, "allow_fallback": BOOL,
+}
+#: Search (``_search``) parameters, sent in a POST body.
+SEARCH_ARGS: Dict[str, Types] = {
+    "bookmark": STR, "counts": LIST, "drilldown": LIST, "group_field": STR, "group_limit": INT,
+    "group_sort": (str, list, tuple), "include_docs": BOOL, "limit": INT, "query": (str, int), "q": (str, int),
+    "ranges": DICT, "sort": (str, list, tuple), "stale": STR, "highlight_fields": LIST,
+    "highlight_pre_tag": STR, "highlight_post_tag": STR, "highlight_number": INT, "highlight_size": INT,
+    "include_fields": LIST, "partition": STR,
+}
+#: The definition of a Mango ``text`` index.
+TEXT_INDEX_ARGS: Dict[str, Types] = {
+    "fields": LIST, "default_field": DICT, "selector": DICT, "analyzer": (str, dict),
+    "index_array_lengths": BOOL, "partial_filter_selector": DICT,
+}
+#: The definition of a Mango ``json`` index.
+JSON_INDEX_ARGS: Dict[str, Types] = {"fields": LIST, "partial_filter_selector": DICT}
+
 
 def check_type(name: str, value: Any, types: Types, code: int = 117) -> None:
     """Raise ``CloudantArgumentError(code)`` unless ``value`` is one of ``types`` (a bool is not an int)."""

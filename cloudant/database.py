@@ -443,6 +443,88 @@ class CouchDatabase(dict):
         return FeedTarget(self._endpoint.child("_changes"), CHANGES_ARGS, pass_through=True)
 
     # -- views, queries, indexes, list/show/update functions -----------------------------------------------
+    # (the logic lives in cloudant.view, cloudant.design_document, cloudant.query and cloudant.index)
+    def get_view_result(self, ddoc_id: str, view_name: str, raw_result: bool = False, **kwargs: Any) -> Any:
+        """Query a view: one request's raw JSON (``raw_result=True``), else a lazy :class:`~cloudant.result.Result`.
+
+        ``GET /{db}/_design/{ddoc}/_view/{view}`` (``POST`` with ``keys``).
+
+        :param kwargs: view options (``startkey``, ``keys``, ``group_level``, ``include_docs``...) and
+            ``page_size`` for the result.
+        :raises CloudantArgumentError: for a bad option, before any request.
+        """
+        from .view import view_result
+        return view_result(self, ddoc_id, view_name, None, raw_result, kwargs)
+
+    def get_partitioned_view_result(self, partition_key: str, ddoc_id: str, view_name: str,
+                                    raw_result: bool = False, **kwargs: Any) -> Any:
+        """As :meth:`get_view_result`, within one partition (``/{db}/_partition/{key}/_design/...``)."""
+        from .view import view_result
+        return view_result(self, ddoc_id, view_name, partition_key, raw_result, kwargs)
+
+    def get_list_function_result(self, ddoc_id: str, list_name: str, view_name: str, **kwargs: Any) -> str:
+        """Run a list function over a view and return its output as text.
+
+        ``GET /{db}/_design/{ddoc}/_list/{list}/{view}`` with view options (``POST`` with ``keys``).
+        """
+        from .design_document import list_function_result
+        return list_function_result(self, ddoc_id, list_name, view_name, kwargs)
+
+    def get_show_function_result(self, ddoc_id: str, show_name: str, doc_id: Optional[str] = None) -> str:
+        """Run a show function and return its output as text (``GET /{db}/_design/{ddoc}/_show/{show}/{doc_id}``).
+
+        .. versionchanged:: 3.0
+           The document id is quoted; without one the function runs with no document.
+        """
+        from .design_document import show_function_result
+        return show_function_result(self, ddoc_id, show_name, doc_id)
+
+    def update_handler_result(self, ddoc_id: str, handler_name: str, doc_id: Optional[str] = None,
+                              data: Any = None, **params: Any) -> str:
+        """Run an update handler and return its output as text.
+
+        ``PUT /{db}/_design/{ddoc}/_update/{handler}/{doc_id}``, or ``POST`` without a document id;
+        ``params`` go in the query string, ``data`` is the raw body (a dict is form-encoded).
+        """
+        from .design_document import update_handler_result
+        return update_handler_result(self, ddoc_id, handler_name, doc_id, data, params)
+
+    def get_query_indexes(self, raw_result: bool = False) -> Any:
+        """Return the Mango indexes (``GET /{db}/_index``) as :class:`~cloudant.index.Index` objects, or raw JSON."""
+        from .index import list_indexes
+        return list_indexes(self, raw_result)
+
+    def create_query_index(self, design_document_id: Optional[str] = None, index_name: Optional[str] = None,
+                           index_type: str = "json", partitioned: Optional[bool] = None, **kwargs: Any) -> Any:
+        """Create a Mango index (``POST /{db}/_index``) and return it; ``kwargs`` are its definition (``fields``...).
+
+        :raises CloudantArgumentError: code 103 for a type other than ``json``/``text``, 145 without fields.
+        """
+        from .index import create_index
+        return create_index(self, design_document_id, index_name, index_type, partitioned, **kwargs)
+
+    def delete_query_index(self, design_document_id: str, index_type: str, index_name: str) -> None:
+        """Delete a Mango index (``DELETE /{db}/_index/{ddoc}/{type}/{name}``)."""
+        from .index import delete_index
+        delete_index(self, design_document_id, index_type, index_name)
+
+    def get_query_result(self, selector: Dict[str, Any], fields: Optional[List[str]] = None,
+                         raw_result: bool = False, **kwargs: Any) -> Any:
+        """Run a Mango query: the raw JSON of one ``POST /{db}/_find`` (``raw_result=True``), else a
+        :class:`~cloudant.result.QueryResult` that pages by bookmark.
+
+        :param kwargs: ``sort``, ``limit``, ``skip``, ``bookmark``, ``use_index``, ``r``, CouchDB 3's
+            ``execution_stats``, ``conflicts``, ``stable``, ``update``, and ``page_size`` for the result.
+        """
+        from .query import query_result
+        return query_result(self, None, selector, fields, raw_result, kwargs)
+
+    def get_partitioned_query_result(self, partition_key: str, selector: Dict[str, Any],
+                                     fields: Optional[List[str]] = None, raw_result: bool = False,
+                                     **kwargs: Any) -> Any:
+        """As :meth:`get_query_result`, within one partition (``POST /{db}/_partition/{key}/_find``)."""
+        from .query import query_result
+        return query_result(self, partition_key, selector, fields, raw_result, kwargs)
 
 
 def _raise_for_failures(results: Sequence[Dict[str, Any]]) -> None:
@@ -506,3 +588,27 @@ class CloudantDatabase(CouchDatabase):
         sharing.pop(username, None)
         security["cloudant"] = sharing
         return self._security_endpoint().json("PUT", json_body=security)
+
+    # -- search (the logic lives in cloudant.query) -----------------------------------------------------
+    def get_search_result(self, ddoc_id: str, index_name: str, **query_params: Any) -> Dict[str, Any]:
+        """Run a search (``POST /{db}/_design/{ddoc}/_search/{index}``) and return the raw JSON.
+
+        :param query_params: ``query`` or ``q`` (exactly one), ``sort``, ``limit``, ``bookmark``,
+            ``include_docs``, ``counts``, ``ranges``, ``drilldown``, ``group_field``, ``highlight_fields``...
+        :raises CloudantArgumentError: 104 without exactly one of ``query``/``q``, 105 unknown, 106 wrong type.
+        """
+        from .query import search
+        return search(self, ddoc_id, index_name, None, **query_params)
+
+    def get_partitioned_search_result(self, partition_key: str, ddoc_id: str, index_name: str,
+                                      **query_params: Any) -> Dict[str, Any]:
+        """As :meth:`get_search_result`, within one partition (``/{db}/_partition/{key}/_design/...``)."""
+        from .query import search
+        return search(self, ddoc_id, index_name, partition_key, **query_params)
+
+    def get_search_analyze(self, analyzer: Any, text: str) -> Dict[str, Any]:
+        """Tokenize ``text`` with a search analyzer (``POST /_search_analyze``); returns ``{"tokens": [...]}``."""
+        from .query import search_analyze
+        return search_analyze(self.client, analyzer, text)
+
+    search_analyze = get_search_analyze

@@ -1,0 +1,83 @@
+"""The replication scheduler: :class:`Scheduler` reads ``/_scheduler/docs`` and ``/_scheduler/jobs``.
+
+CouchDB 2.1+ and IBM Cloudant run replications in a scheduler that reports the
+state of every replication document (``initializing``, ``pending``,
+``running``, ``crashing``, ``error``, ``failed``, ``completed``) and of every
+running job.
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, Optional
+
+from ._params import check_type
+from .error import CloudantArgumentError
+
+__all__ = ["Scheduler"]
+
+
+class Scheduler:
+    """The replication scheduler of a server.
+
+    :param client: a connected :class:`~cloudant.client.CouchDB` or
+        :class:`~cloudant.client.Cloudant` client.
+
+    .. versionchanged:: 3.0
+       The session is read from the client at each call, so a scheduler built
+       before ``connect()`` or kept across a reconnect keeps working.
+    """
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    def __repr__(self) -> str:
+        return "<Scheduler %s>" % (self.client.server_url,)
+
+    @property
+    def _endpoint(self) -> Any:
+        return self.client._endpoint.child("_scheduler")
+
+    def list_docs(self, limit: Optional[int] = None, skip: Optional[int] = None) -> Dict[str, Any]:
+        """Return the state of the replication documents (``GET /_scheduler/docs``).
+
+        :param int limit: at most this many documents.
+        :param int skip: skip this many documents first.
+        :returns: ``{"total_rows", "offset", "docs": [...]}``.
+        :raises CloudantArgumentError: for a ``limit`` or ``skip`` that is not an int >= 0.
+        """
+        return self._endpoint.child("docs").json(params=_paging(limit, skip))
+
+    def get_doc(self, doc_id: str) -> Dict[str, Any]:
+        """Return the state of one replication document (``GET /_scheduler/docs/_replicator/{doc_id}``).
+
+        :param str doc_id: the replication document id (quoted in the URL).
+        :returns: the state, e.g. ``{"doc_id", "state", "info", "error_count", ...}``.
+        :raises NotFound: when the scheduler knows no such document.
+
+        .. versionchanged:: 3.0
+           The document id is quoted.
+        """
+        if not isinstance(doc_id, str) or not doc_id:
+            raise CloudantArgumentError(117, "doc_id", str)
+        return self._endpoint.child("docs", "_replicator", doc_id).json()
+
+    def list_jobs(self, limit: Optional[int] = None, skip: Optional[int] = None) -> Dict[str, Any]:
+        """Return the running replication jobs (``GET /_scheduler/jobs``).
+
+        :param int limit: at most this many jobs.
+        :param int skip: skip this many jobs first.
+        :returns: ``{"total_rows", "offset", "jobs": [...]}``.
+        :raises CloudantArgumentError: for a ``limit`` or ``skip`` that is not an int >= 0.
+        """
+        return self._endpoint.child("jobs").json(params=_paging(limit, skip))
+
+
+def _paging(limit: Optional[int], skip: Optional[int]) -> Optional[Dict[str, int]]:
+    params = {}
+    for name, value in (("limit", limit), ("skip", skip)):
+        if value is None:
+            continue
+        check_type(name, value, (int,))
+        if value < 0:
+            raise CloudantArgumentError(142, name, value)
+        params[name] = value
+    return params or None

@@ -1,0 +1,160 @@
+"""Mango index objects (``cloudant.index``): bodies sent, URLs built, arguments refused before any request."""
+from __future__ import annotations
+
+from typing import Any, Callable, Iterator
+
+import pytest
+from _fakes import Answer, FakeAdapter, Seen
+
+from cloudant.client import CouchDB
+from cloudant.error import CloudantArgumentError, CloudantDatabaseException, CloudantIndexException
+from cloudant.index import Index, SpecialIndex, TextIndex, create_index, delete_index, list_indexes
+
+URL = "http://couch.test:5984"
+
+
+class Fake:
+    """A database on a fake server: ``reply(seen)`` answers, ``adapter.seen`` records."""
+
+    def __init__(self) -> None:
+        self.reply: Callable[[Seen], Answer] = lambda seen: (200, {}, {"ok": True})
+        self.adapter = FakeAdapter(lambda seen: self.reply(seen))
+        self.client = CouchDB(None, None, admin_party=True, url=URL, adapter=self.adapter)
+        self.client.connect()
+        self.db: Any = self.client._DATABASE_CLASS(self.client, "orders")
+
+
+@pytest.fixture
+def fake() -> Iterator[Fake]:
+    server = Fake()
+    yield server
+    server.client.disconnect()
+
+
+def test_create_posts_the_definition_and_learns_the_server_names(fake: Fake) -> None:
+    fake.reply = lambda seen: (200, {}, {"result": "created", "id": "_design/by-total", "name": "total-idx"})
+    index = Index(fake.db, "_design/by-total", "total-idx", fields=["total", {"date": "desc"}])
+    index.create()
+    (seen,) = fake.adapter.seen
+    assert (seen.method, seen.path) == ("POST", "/orders/_index")
+    # The ddoc goes without its _design/ prefix, as CouchDB expects it in the body.
+    assert seen.json() == {"type": "json", "ddoc": "by-total", "name": "total-idx",
+                           "index": {"fields": ["total", {"date": "desc"}]}}
+    assert (index.design_document_id, index.name) == ("_design/by-total", "total-idx")
+
+
+def test_create_without_names_takes_the_generated_ones(fake: Fake) -> None:
+    fake.reply = lambda seen: (200, {}, {"result": "created", "id": "_design/a1b2", "name": "a1b2"})
+    index = create_index(fake.db, fields=["n"], partitioned=False)
+    assert fake.adapter.seen[0].json() == {"type": "json", "index": {"fields": ["n"]}, "partitioned": False}
+    assert (index.design_document_id, index.name, index.type) == ("_design/a1b2", "a1b2", "json")
+
+
+def test_partial_filter_selector_is_accepted(fake: Fake) -> None:
+    fake.reply = lambda seen: (200, {}, {"result": "created", "id": "_design/x", "name": "y"})
+    Index(fake.db, fields=["n"], partial_filter_selector={"type": "order"}).create()
+    assert fake.adapter.seen[0].json()["index"] == {"fields": ["n"], "partial_filter_selector": {"type": "order"}}
+
+
+@pytest.mark.parametrize("kwargs, code", [
+    ({}, 145),                                       # no fields at all
+    ({"fields": []}, 145),                           # an empty list
+    ({"fields": ["n"], "selector": {}}, 124),        # a key a JSON index does not take
+    ({"fields": "n"}, 128),                          # fields not a list
+    ({"fields": ["n"], "design_document_id": 7}, 122),
+    ({"fields": ["n"], "name": ["x"]}, 123),
+])
+def test_bad_json_index_is_refused_before_any_request(fake: Fake, kwargs: dict, code: int) -> None:
+    ddoc = kwargs.pop("design_document_id", None)
+    name = kwargs.pop("name", None)
+    with pytest.raises(CloudantArgumentError) as caught:
+        Index(fake.db, ddoc, name, **kwargs).create()
+    assert caught.value.code == code
+    assert fake.adapter.seen == []
+
+
+@pytest.mark.parametrize("kwargs, code", [
+    ({"fields": [{"name": "n", "type": "number"}], "unknown": 1}, 127),
+    ({"default_field": "yes"}, 128),
+    ({"index_array_lengths": "no"}, 128),
+])
+def test_bad_text_index_is_refused_before_any_request(fake: Fake, kwargs: dict, code: int) -> None:
+    with pytest.raises(CloudantArgumentError) as caught:
+        TextIndex(fake.db, **kwargs).create()
+    assert caught.value.code == code
+    assert fake.adapter.seen == []
+
+
+def test_text_index_may_index_everything(fake: Fake) -> None:
+    fake.reply = lambda seen: (200, {}, {"result": "created", "id": "_design/t", "name": "t"})
+    TextIndex(fake.db, "t", "t", analyzer="standard", index_array_lengths=False).create()
+    assert fake.adapter.seen[0].json() == {"type": "text", "ddoc": "t", "name": "t",
+                                           "index": {"analyzer": "standard", "index_array_lengths": False}}
+
+
+def test_delete_quotes_the_design_document_id_and_name_as_whole_segments(fake: Fake) -> None:
+    Index(fake.db, "id x/y", "by n?").delete()
+    (seen,) = fake.adapter.seen
+    assert seen.method == "DELETE"
+    assert seen.url == URL + "/orders/_index/_design%2Fid%20x%2Fy/json/by%20n%3F"
+
+
+def test_delete_by_type_builds_the_text_url(fake: Fake) -> None:
+    delete_index(fake.db, "_design/t", "text", "t1")
+    assert fake.adapter.seen[0].path == "/orders/_index/_design%2Ft/text/t1"
+
+
+@pytest.mark.parametrize("ddoc, name, code", [(None, "n", 125), ("d", None, 126), ("", "n", 125)])
+def test_delete_needs_both_names(fake: Fake, ddoc: Any, name: Any, code: int) -> None:
+    with pytest.raises(CloudantArgumentError) as caught:
+        Index(fake.db, ddoc, name).delete()
+    assert caught.value.code == code
+    assert fake.adapter.seen == []
+
+
+@pytest.mark.parametrize("index_type", ["special", "geo", None])
+def test_only_json_and_text_indexes_can_be_made_or_deleted(fake: Fake, index_type: Any) -> None:
+    with pytest.raises(CloudantArgumentError) as caught:
+        create_index(fake.db, fields=["n"], index_type=index_type)
+    assert caught.value.code == 103
+    with pytest.raises(CloudantArgumentError):
+        delete_index(fake.db, "d", index_type, "n")
+    assert fake.adapter.seen == []
+
+
+def test_the_special_index_is_never_created_or_deleted(fake: Fake) -> None:
+    special = SpecialIndex(fake.db)
+    with pytest.raises(CloudantIndexException) as created:
+        special.create()
+    with pytest.raises(CloudantIndexException) as deleted:
+        special.delete()
+    assert (created.value.code, deleted.value.code) == (101, 102)
+    assert special.name == "_all_docs" and special.type == "special"
+    assert fake.adapter.seen == []
+
+
+LISTING = {"total_rows": 3, "indexes": [
+    {"ddoc": None, "name": "_all_docs", "type": "special", "def": {"fields": [{"_id": "asc"}]}},
+    {"ddoc": "_design/j", "name": "by-n", "type": "json", "partitioned": True, "def": {"fields": [{"n": "asc"}]}},
+    {"ddoc": "_design/t", "name": "txt", "type": "text", "def": {"default_field": {}, "fields": []}},
+]}
+
+
+def test_list_indexes_builds_one_object_per_index(fake: Fake) -> None:
+    fake.reply = lambda seen: (200, {}, LISTING)
+    special, json_index, text_index = list_indexes(fake.db)
+    assert fake.adapter.seen[0].path == "/orders/_index"
+    assert (type(special), type(json_index), type(text_index)) == (SpecialIndex, Index, TextIndex)
+    assert json_index.as_a_dict() == {"ddoc": "_design/j", "name": "by-n", "type": "json",
+                                      "def": {"fields": [{"n": "asc"}]}, "partitioned": True}
+    assert text_index.as_a_dict() == {"ddoc": "_design/t", "name": "txt", "type": "text",
+                                      "def": {"default_field": {}, "fields": []}}
+    assert list_indexes(fake.db, raw_result=True) == LISTING
+
+
+def test_an_unknown_index_type_from_the_server_is_reported(fake: Fake) -> None:
+    fake.reply = lambda seen: (200, {}, {"indexes": [{"ddoc": "_design/n", "name": "n", "type": "nouveau",
+                                                       "def": {}}]})
+    with pytest.raises(CloudantDatabaseException) as caught:
+        list_indexes(fake.db)
+    assert caught.value.code == 101 and "nouveau" in str(caught.value)

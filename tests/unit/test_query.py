@@ -1,0 +1,191 @@
+"""Mango queries and search requests (``cloudant.query``): bodies, URLs, refusals before any request, paging."""
+from __future__ import annotations
+
+from typing import Any, Callable, Iterator
+
+import pytest
+from _fakes import Answer, FakeAdapter, Seen
+
+from cloudant.client import CouchDB
+from cloudant.error import CloudantArgumentError
+from cloudant.query import Query, SearchResult, check_search, search, search_analyze
+from cloudant.result import QueryResult
+
+URL = "http://couch.test:5984"
+
+
+class Fake:
+    def __init__(self) -> None:
+        self.reply: Callable[[Seen], Answer] = lambda seen: (200, {}, {"docs": [], "bookmark": "nil"})
+        self.adapter = FakeAdapter(lambda seen: self.reply(seen))
+        self.client = CouchDB(None, None, admin_party=True, url=URL, adapter=self.adapter)
+        self.client.connect()
+        self.db: Any = self.client._DATABASE_CLASS(self.client, "orders")
+
+
+@pytest.fixture
+def fake() -> Iterator[Fake]:
+    server = Fake()
+    yield server
+    server.client.disconnect()
+
+
+def test_call_posts_the_body_to_find(fake: Fake) -> None:
+    query = Query(fake.db, selector={"type": "order"}, fields=["_id", "total"], sort=[{"total": "desc"}],
+                  skip=None)
+    assert dict(query) == {"selector": {"type": "order"}, "fields": ["_id", "total"], "sort": [{"total": "desc"}]}
+    query(limit=5)
+    (seen,) = fake.adapter.seen
+    assert (seen.method, seen.path) == ("POST", "/orders/_find")
+    assert seen.json() == {"selector": {"type": "order"}, "fields": ["_id", "total"], "sort": [{"total": "desc"}],
+                           "limit": 5}
+    assert dict(query) == {"selector": {"type": "order"}, "fields": ["_id", "total"], "sort": [{"total": "desc"}]}
+    assert query.url == URL + "/orders/_find"
+
+
+def test_couchdb_3_keys_and_a_ddoc_name_pair_are_accepted(fake: Fake) -> None:
+    Query(fake.db, selector={"n": 1})(use_index=("by-n", "n-idx"), execution_stats=True, conflicts=False,
+                                      stable=True, update=False, allow_fallback=False, r=1, bookmark="g1AAA")
+    assert fake.adapter.seen[0].json() == {
+        "selector": {"n": 1}, "use_index": ["by-n", "n-idx"], "execution_stats": True, "conflicts": False,
+        "stable": True, "update": False, "allow_fallback": False, "r": 1, "bookmark": "g1AAA"}
+
+
+@pytest.mark.parametrize("body, code", [
+    ({"selector": {"n": 1}, "selectr": {}}, 129),
+    ({"selector": {"n": 1}, "limit": "10"}, 130),
+    ({"selector": {"n": 1}, "limit": True}, 130),
+    ({"selector": {"n": 1}, "fields": "_id"}, 130),
+    ({"selector": {"n": 1}, "execution_stats": "yes"}, 130),
+    ({"selector": {"n": 1}, "skip": -2}, 142),
+    ({"selector": {"n": 1}, "use_index": ["a", "b", "c"]}, 146),
+    ({"selector": {"n": 1}, "use_index": [""]}, 146),
+    ({"fields": ["_id"]}, 131),
+    ({"selector": {}}, 131),
+    ({"selector": None}, 131),
+])
+def test_bad_bodies_are_refused_before_any_request(fake: Fake, body: dict, code: int) -> None:
+    with pytest.raises(CloudantArgumentError) as caught:
+        Query(fake.db, **body)()
+    assert caught.value.code == code
+    with pytest.raises(CloudantArgumentError):
+        Query(fake.db, **body).explain()
+    assert fake.adapter.seen == []
+
+
+def test_explain_posts_the_same_body(fake: Fake) -> None:
+    fake.reply = lambda seen: (200, {}, {"index": {"name": "_all_docs"}, "dbname": "orders"})
+    plan = Query(fake.db, selector={"n": {"$gt": 1}}, limit=3).explain()
+    (seen,) = fake.adapter.seen
+    assert (seen.path, seen.json()) == ("/orders/_explain", {"selector": {"n": {"$gt": 1}}, "limit": 3})
+    assert plan["index"]["name"] == "_all_docs"
+
+
+def test_partitioned_query_url(fake: Fake) -> None:
+    Query(fake.db, selector={"n": 1}, partition_key="sensor 7")()
+    assert fake.adapter.seen[0].path == "/orders/_partition/sensor%207/_find"
+    with pytest.raises(CloudantArgumentError) as caught:
+        Query(fake.db, selector={"n": 1}, partition_key="_bad")
+    assert caught.value.code == 141
+
+
+DOCS = [{"_id": "d%02d" % number} for number in range(7)]
+
+
+def bookmark_server(seen: Seen) -> Answer:
+    """``_find`` over seven documents; the bookmark is the index of the next one."""
+    body = seen.json()
+    start = int(body.get("bookmark", "0"))
+    page = DOCS[start:start + body["limit"]]
+    return 200, {}, {"docs": page, "bookmark": str(start + len(page))}
+
+
+def test_result_follows_bookmarks(fake: Fake) -> None:
+    fake.reply = bookmark_server
+    query = Query(fake.db, selector={"_id": {"$gt": None}})
+    with query.custom_result(page_size=3) as result:
+        assert isinstance(result, QueryResult)
+        assert list(result) == DOCS
+    bodies = [seen.json() for seen in fake.adapter.seen]
+    assert [body.get("bookmark") for body in bodies] == [None, "3", "6"]
+    assert all(body["selector"] == {"_id": {"$gt": None}} and body["limit"] == 3 for body in bodies)
+    assert list(query.result) == DOCS
+
+
+# -- search -------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("params, code", [
+    ({}, 104),
+    ({"q": "a:b", "query": "a:b"}, 104),
+    ({"query": ""}, 104),
+    ({"query": "*:*", "counts": "type"}, 106),
+    ({"query": "*:*", "include_docs": "true"}, 106),
+    ({"query": "*:*", "limit": -1}, 142),
+    ({"query": "*:*", "skip": 10}, 105),
+    ({"query": ["x"]}, 106),
+])
+def test_bad_search_parameters_are_refused(params: dict, code: int) -> None:
+    with pytest.raises(CloudantArgumentError) as caught:
+        check_search(params)
+    assert caught.value.code == code
+
+
+def test_a_numeric_query_and_none_values_pass() -> None:
+    assert check_search({"q": 0, "sort": None, "group_sort": ["-n"]}) == {"q": 0, "group_sort": ["-n"]}
+
+
+def test_search_posts_the_parameters_as_json(fake: Fake) -> None:
+    fake.reply = lambda seen: (200, {}, {"total_rows": 0, "bookmark": "g1", "rows": []})
+    reply = search(fake.db, "animals", "by name", query="class:bird", include_docs=True, limit=5,
+                   drilldown=[["diet", "carnivore"]], ranges={"min_length": {"small": "[0 TO 1]"}})
+    (seen,) = fake.adapter.seen
+    assert (seen.method, seen.path) == ("POST", "/orders/_design/animals/_search/by%20name")
+    assert seen.json() == {"query": "class:bird", "include_docs": True, "limit": 5,
+                           "drilldown": [["diet", "carnivore"]], "ranges": {"min_length": {"small": "[0 TO 1]"}}}
+    assert reply["bookmark"] == "g1"
+
+
+def test_partitioned_search_url(fake: Fake) -> None:
+    search(fake.db, "_design/animals", "idx", partition_key="p1", q="*:*")
+    assert fake.adapter.seen[0].path == "/orders/_partition/p1/_design/animals/_search/idx"
+
+
+@pytest.mark.parametrize("ddoc, index, code", [("", "idx", 122), (None, "idx", 122), ("d", "", 123)])
+def test_search_needs_names(fake: Fake, ddoc: Any, index: Any, code: int) -> None:
+    with pytest.raises(CloudantArgumentError) as caught:
+        search(fake.db, ddoc, index, q="*:*")
+    assert caught.value.code == code
+    assert fake.adapter.seen == []
+
+
+ROWS = [{"id": "a%02d" % number, "order": [1.0, number], "fields": {}} for number in range(5)]
+
+
+def search_server(seen: Seen) -> Answer:
+    body = seen.json()
+    start = int(body.get("bookmark", "0"))
+    page = ROWS[start:start + body["limit"]]
+    return 200, {}, {"total_rows": len(ROWS), "bookmark": str(start + len(page)), "rows": page}
+
+
+def test_search_result_pages_by_bookmark(fake: Fake) -> None:
+    fake.reply = search_server
+    result = SearchResult(fake.db, "animals", "idx", query="*:*", page_size=2)
+    assert fake.adapter.seen == []
+    assert list(result) == ROWS
+    assert [seen.json().get("bookmark") for seen in fake.adapter.seen] == [None, "2", "4"]
+    assert all(seen.json()["query"] == "*:*" for seen in fake.adapter.seen)
+
+
+def test_search_result_checks_parameters_at_construction(fake: Fake) -> None:
+    with pytest.raises(CloudantArgumentError) as caught:
+        SearchResult(fake.db, "animals", "idx", query="*:*", colour="red")
+    assert caught.value.code == 105
+
+
+def test_search_analyze_posts_analyzer_and_text(fake: Fake) -> None:
+    fake.reply = lambda seen: (200, {}, {"tokens": ["run"]})
+    assert search_analyze(fake.client, "english", "running") == {"tokens": ["run"]}
+    (seen,) = fake.adapter.seen
+    assert (seen.path, seen.json()) == ("/_search_analyze", {"analyzer": "english", "text": "running"})
+    with pytest.raises(CloudantArgumentError):
+        search_analyze(fake.client, "english", 42)  # type: ignore[arg-type]

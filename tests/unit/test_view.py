@@ -1,0 +1,194 @@
+"""Views (``cloudant.view``): URLs, query parameters on the wire, local refusals, paging through ``Result``."""
+from __future__ import annotations
+
+import datetime
+import json
+from typing import Any, Callable, Iterator
+
+import pytest
+from _fakes import Answer, FakeAdapter, Seen
+
+from cloudant.client import CouchDB
+from cloudant.design_document import DesignDocument
+from cloudant.error import BadRequest, CloudantArgumentError, CloudantViewException
+from cloudant.result import Result
+from cloudant.view import QueryIndexView, View
+
+URL = "http://couch.test:5984"
+
+
+class DateEncoder(json.JSONEncoder):
+    def default(self, o: Any) -> Any:
+        if isinstance(o, datetime.date):
+            return o.isoformat()
+        return super().default(o)
+
+
+class Fake:
+    def __init__(self) -> None:
+        self.reply: Callable[[Seen], Answer] = lambda seen: (200, {}, {"total_rows": 0, "offset": 0, "rows": []})
+        self.adapter = FakeAdapter(lambda seen: self.reply(seen))
+        self.client = CouchDB(None, None, admin_party=True, url=URL, adapter=self.adapter, encoder=DateEncoder)
+        self.client.connect()
+        self.db: Any = self.client._DATABASE_CLASS(self.client, "orders")
+        self.ddoc = DesignDocument(self.db, "my ddoc")
+
+
+@pytest.fixture
+def fake() -> Iterator[Fake]:
+    server = Fake()
+    yield server
+    server.client.disconnect()
+
+
+def single(seen: list) -> Seen:
+    assert len(seen) == 1
+    return seen[0]
+
+
+def test_call_gets_the_view_with_json_keys_and_lowercase_booleans(fake: Fake) -> None:
+    view = View(fake.ddoc, "by/name")
+    view(startkey=["a", 1], endkey=datetime.date(2024, 5, 1), include_docs=True, limit=10, stale="ok")
+    seen = single(fake.adapter.seen)
+    assert seen.method == "GET"
+    # Design document and view names are each one quoted segment; _design/ stays readable.
+    assert seen.path == "/orders/_design/my%20ddoc/_view/by%2Fname"
+    assert seen.query == {"startkey": ['["a",1]'], "endkey": ['"2024-05-01"'], "include_docs": ["true"],
+                          "limit": ["10"], "stale": ["ok"]}
+    assert view.url == URL + "/orders/_design/my%20ddoc/_view/by%2Fname"
+
+
+def test_keys_go_in_a_post_body_and_the_rest_in_the_query_string(fake: Fake) -> None:
+    View(fake.ddoc, "v")(keys=["a", ["b", 2], datetime.date(2024, 1, 2)], descending=False)
+    seen = single(fake.adapter.seen)
+    assert (seen.method, seen.query) == ("POST", {"descending": ["false"]})
+    assert seen.json() == {"keys": ["a", ["b", 2], "2024-01-02"]}
+    assert seen.headers["Content-Type"] == "application/json"
+
+
+def test_the_raw_reply_is_returned(fake: Fake) -> None:
+    reply = {"total_rows": 1, "offset": 0, "rows": [{"id": "a", "key": 1, "value": None}]}
+    fake.reply = lambda seen: (200, {}, reply)
+    assert View(fake.ddoc, "v")() == reply
+
+
+@pytest.mark.parametrize("options, code", [
+    ({"conflict": True}, 116),          # not a view option
+    ({"limit": "10"}, 117),             # wrong type
+    ({"include_docs": "true"}, 117),    # a bool is required, not its text
+    ({"limit": True}, 117),             # a bool is not a count
+    ({"skip": -1}, 142),
+    ({"stale": "later"}, 135),
+    ({"keys": ["a"], "key": "b"}, 139),
+])
+def test_bad_options_are_refused_before_any_request(fake: Fake, options: dict, code: int) -> None:
+    with pytest.raises(CloudantArgumentError) as caught:
+        View(fake.ddoc, "v", "function (doc) { emit(doc._id, 1); }", "_count")(**options)
+    assert caught.value.code == code
+    assert fake.adapter.seen == []
+
+
+@pytest.mark.parametrize("options", [{"reduce": True}, {"group": True}, {"group_level": 1}])
+def test_reduce_options_on_a_view_without_reduce_are_refused(fake: Fake, options: dict) -> None:
+    view = View(fake.ddoc, "map_only", "function (doc) { emit(doc.n, 1); }")
+    with pytest.raises(CloudantArgumentError) as caught:
+        view(**options)
+    assert caught.value.code == 144 and "map_only" in str(caught.value)
+    assert fake.adapter.seen == []
+    view(reduce=False, group=False)  # asking for no reduction is fine
+    assert single(fake.adapter.seen).query == {"reduce": ["false"], "group": ["false"]}
+
+
+def test_a_view_known_only_by_name_leaves_reduce_to_the_server(fake: Fake) -> None:
+    fake.reply = lambda seen: (400, {}, {"error": "query_parse_error",
+                                         "reason": "Reduce is invalid for map-only views."})
+    with pytest.raises(BadRequest) as caught:
+        View(fake.ddoc, "v")(reduce=True)
+    assert (caught.value.error, caught.value.reason) == ("query_parse_error", "Reduce is invalid for map-only views.")
+    assert single(fake.adapter.seen).query == {"reduce": ["true"]}
+
+
+def test_partitioned_view_url(fake: Fake) -> None:
+    view = View(fake.ddoc, "v", partition_key="p 1")
+    view(limit=1)
+    assert single(fake.adapter.seen).path == "/orders/_partition/p%201/_design/my%20ddoc/_view/v"
+
+
+@pytest.mark.parametrize("key", ["", "_p", "a:b", 5])
+def test_illegal_partition_keys_are_refused(fake: Fake, key: Any) -> None:
+    with pytest.raises(CloudantArgumentError) as caught:
+        View(fake.ddoc, "v", partition_key=key)
+    assert caught.value.code == 141
+
+
+def test_map_and_reduce_are_kept_as_code(fake: Fake) -> None:
+    view = View(fake.ddoc, "v", "function (doc) { emit(doc._id, 1); }", "_sum", options={"collation": "raw"})
+    assert dict(view) == {"map": "function (doc) { emit(doc._id, 1); }", "reduce": "_sum",
+                          "options": {"collation": "raw"}}
+    view.reduce = "_count"
+    assert view.reduce == "_count" and isinstance(view.reduce, str)
+    assert json.loads(json.dumps(view)) == {"map": view.map, "reduce": "_count", "options": {"collation": "raw"}}
+
+
+ROWS = [{"id": "doc%04d" % number, "key": number // 3, "value": number} for number in range(25)]
+
+
+def paging_server(seen: Seen) -> Answer:
+    """A view of 25 rows, three per key, honouring startkey/startkey_docid/limit/skip like CouchDB."""
+    query = {name: values[0] for name, values in seen.query.items()}
+    rows = ROWS
+    if "startkey" in query:
+        start = (json.loads(query["startkey"]), query.get("startkey_docid", ""))
+        rows = [row for row in rows if (row["key"], row["id"]) >= start]
+    rows = rows[int(query.get("skip", 0)):]
+    if "limit" in query:
+        rows = rows[:int(query["limit"])]
+    return 200, {}, {"total_rows": len(ROWS), "offset": 0, "rows": rows}
+
+
+def test_result_iterates_every_row_page_by_page(fake: Fake) -> None:
+    fake.reply = paging_server
+    view = View(fake.ddoc, "v")
+    with view.custom_result(page_size=4) as result:
+        assert isinstance(result, Result)
+        assert fake.adapter.seen == []  # nothing is sent until the result is used
+        assert list(result) == ROWS
+    assert len(fake.adapter.seen) == 7  # 25 rows, 4 per page
+    assert all(int(seen.query["limit"][0]) == 5 for seen in fake.adapter.seen)  # one extra row per page
+    assert list(view.result) == ROWS   # the view's own result reads the same rows
+
+
+def test_result_slices_use_skip_and_limit(fake: Fake) -> None:
+    fake.reply = paging_server
+    assert View(fake.ddoc, "v").result[10:12] == ROWS[10:12]
+    assert single(fake.adapter.seen).query == {"skip": ["10"], "limit": ["2"]}
+
+
+# -- QueryIndexView ---------------------------------------------------------------------------------------
+def test_query_index_view_holds_mango_fields(fake: Fake) -> None:
+    view = QueryIndexView(fake.ddoc, "idx", {"fields": {"n": "asc"}}, "_count", options={"def": {"fields": ["n"]}})
+    assert dict(view) == {"map": {"fields": {"n": "asc"}}, "reduce": "_count", "options": {"def": {"fields": ["n"]}}}
+    assert view.result is None
+
+
+@pytest.mark.parametrize("map_fields, reduce_func, code", [("function () {}", "_count", 132),
+                                                            ({"fields": {}}, {"_count": 1}, 133)])
+def test_query_index_view_checks_its_parts(fake: Fake, map_fields: Any, reduce_func: Any, code: int) -> None:
+    with pytest.raises(CloudantArgumentError) as caught:
+        QueryIndexView(fake.ddoc, "idx", map_fields, reduce_func)
+    assert caught.value.code == code
+    view = QueryIndexView(fake.ddoc, "idx", {"fields": {}}, "_count")
+    with pytest.raises(CloudantArgumentError):
+        view.map = "function () {}"
+    with pytest.raises(CloudantArgumentError):
+        view.reduce = None
+
+
+def test_query_index_view_cannot_be_queried(fake: Fake) -> None:
+    view = QueryIndexView(fake.ddoc, "idx", {"fields": {}}, "_count")
+    with pytest.raises(CloudantViewException) as called:
+        view()
+    with pytest.raises(CloudantViewException) as custom:
+        view.custom_result()
+    assert (called.value.code, custom.value.code) == (101, 102)
+    assert fake.adapter.seen == []
