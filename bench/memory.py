@@ -44,8 +44,9 @@ def iterable_for(mode: str, database: Any, args: Dict[str, Any]) -> Iterable[Any
         return Result(View(DesignDocument(database, args["ddoc"]), args["view"]), page_size=page)
     if mode == "query":
         from cloudant.query import Query
+        from cloudant.result import QueryResult
 
-        return Query(database, selector=args["selector"], fields=args.get("fields")).result
+        return QueryResult(Query(database, selector=args["selector"]), page_size=page)
     raise SystemExit("unknown mode %r" % mode)
 
 

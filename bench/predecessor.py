@@ -102,12 +102,13 @@ def task_view(client: Any, args: Dict[str, Any]) -> Dict[str, Any]:
 
 def task_query(client: Any, args: Dict[str, Any]) -> Dict[str, Any]:
     from cloudant.query import Query
+    from cloudant.result import QueryResult
 
     database = client[args["db"]]
 
     def run() -> None:
-        query = Query(database, selector=args["selector"])
-        expect(sum(1 for _ in query.result), args["docs"], "query result")
+        result = QueryResult(Query(database, selector=args["selector"]), page_size=args["page_size"])
+        expect(sum(1 for _ in result), args["docs"], "query result")
     return measure(run, args["reps"])
 
 

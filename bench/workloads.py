@@ -32,6 +32,7 @@ class Context:
     page_size: int
     batch_size: int
     data_db: Optional[str] = None
+    query_docs: Optional[int] = None  # documents the W4 query selects (fewer where only skip can page)
     predecessor: Optional[Callable[..., Dict[str, Any]]] = None
     memory: Optional[Callable[..., Dict[str, Any]]] = None
     notes: List[str] = field(default_factory=list)
@@ -89,9 +90,9 @@ def _w1_rows(ctx: Context, name: str) -> List[Row]:
     ]
     rows, ours_total, bare_total, pred_total = [], 0.0, 0.0, 0.0
     for label, ours, bare_call, task in operations:
-        timing = compare_calls(ours, bare_call, per_op, ctx.reps)
+        timing = compare_calls(ours, bare_call, per_op, max(ctx.reps, 5))
         row = _with_predecessor(ctx, ratio_row("W1", label, "%d calls" % per_op, timing, 1.10),
-                                "w1", op=task, db=name, calls=per_op)
+                                "w1", op=task, db=name, calls=per_op, reps=max(ctx.reps, 5))
         ours_total += timing.ours_median
         bare_total += timing.bare_median
         pred_total = pred_total + row.predecessor * timing.bare_median if row.predecessor else float("nan")
@@ -248,18 +249,18 @@ def _check_written(results: List[Dict[str, Any]]) -> None:
 
 
 def _memory_row(ctx: Context, mode: str, label: str, **args: Any) -> Row:
-    result = ctx.memory(mode, db=ctx.data_db, docs=ctx.docs, **args)  # type: ignore[misc]
-    if "error" in result:
-        return Row(result.get("workload", "W2"), label, "%d docs" % ctx.docs, None, None, None, 60.0,
-                   kind="memory", note=result["error"])
-    growth = result["growth_mb"]
+    args.setdefault("docs", ctx.docs)
+    size = "%d docs" % args["docs"]
     workload = {"view": "W4", "query": "W4"}.get(mode, "W2")
+    result = ctx.memory(mode, db=ctx.data_db, **args)  # type: ignore[misc]
+    if "error" in result:
+        return Row(workload, label, size, None, None, None, 60.0, kind="memory", note=result["error"])
     note = "baseline %.0f MB" % result["baseline_mb"]
     if mode == "iterate_db" and ctx.predecessor is not None:
         old = ctx.predecessor("memory", db=ctx.data_db, docs=ctx.docs)
         if "growth_mb" in old:
             note += "; 2.15.0 grew %.1f MB (it caches every document it yields)" % old["growth_mb"]
-    return Row(workload, label, "%d docs" % ctx.docs, None, None, growth, 60.0, kind="memory", note=note)
+    return Row(workload, label, size, None, None, result["growth_mb"], 60.0, kind="memory", note=note)
 
 
 # -- W3: a long continuous _changes feed -------------------------------------------------------------------------
