@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 from typing import Dict, Mapping, Optional
+from urllib.parse import urlsplit
 
 from .error import CloudantClientException
 
@@ -29,7 +30,9 @@ def read_service_config(service_name: str = "CLOUDANT",
 
     :param str service_name: the prefix of the property names.
     :param environ: the environment to read (default ``os.environ``).
-    :raises CloudantClientException: code 106 when no source names a URL, or the auth type is unknown.
+    :raises CloudantClientException: code 106 when no source names a URL, the auth type is unknown, or
+        its credentials are missing (``APIKEY`` for IAM; ``USERNAME`` and ``PASSWORD`` for
+        ``COUCHDB_SESSION`` and ``BASIC``, unless the URL holds them).
     """
     environ = os.environ if environ is None else environ
     prefix = service_name.upper().replace("-", "_") + "_"
@@ -47,9 +50,19 @@ def read_service_config(service_name: str = "CLOUDANT",
     if auth_type not in AUTH_TYPES:
         raise CloudantClientException(106, service_name, "unknown %sAUTH_TYPE %r (one of %s)"
                                       % (prefix, auth_type, ", ".join(AUTH_TYPES)))
+    _check_credentials(config, service_name, prefix)
+    return config
+
+
+def _check_credentials(config: Dict[str, str], service_name: str, prefix: str) -> None:
+    """Say now, rather than with a 401 at ``connect()``, that the auth type lacks its credentials."""
+    auth_type = config["AUTH_TYPE"]
     if auth_type == "IAM" and not config.get("APIKEY"):
         raise CloudantClientException(106, service_name, "IAM needs %sAPIKEY" % prefix)
-    return config
+    has_password = bool(config.get("USERNAME") and config.get("PASSWORD"))
+    if auth_type in ("COUCHDB_SESSION", "BASIC") and not has_password and urlsplit(config["URL"]).username is None:
+        raise CloudantClientException(106, service_name, "%s needs %sUSERNAME and %sPASSWORD"
+                                      % (auth_type, prefix, prefix))
 
 
 def _credentials_file(environ: Mapping[str, str]) -> Optional[str]:

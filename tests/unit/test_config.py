@@ -61,7 +61,7 @@ def test_file_in_the_home_directory(isolated: Path) -> None:
 
 
 def test_the_file_wins_over_the_environment(isolated: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    write(isolated / "work" / "ibm-credentials.env", "CLOUDANT_URL=http://from-file\n")
+    write(isolated / "work" / "ibm-credentials.env", "CLOUDANT_URL=http://from-file\nCLOUDANT_AUTH_TYPE=NOAUTH\n")
     monkeypatch.setenv("CLOUDANT_URL", "http://from-env")
     assert read_service_config()["URL"] == "http://from-file"
 
@@ -71,9 +71,10 @@ def test_environment_when_no_file_names_the_service(isolated: Path, monkeypatch:
     monkeypatch.setenv("CLOUDANT_URL", "http://from-env")
     monkeypatch.setenv("CLOUDANT_AUTH_TYPE", "basic")
     monkeypatch.setenv("CLOUDANT_USERNAME", "u")
-    monkeypatch.setenv("CLOUDANT_PASSWORD", "")  # empty values count as unset
+    monkeypatch.setenv("CLOUDANT_PASSWORD", "p")
+    monkeypatch.setenv("CLOUDANT_APIKEY", "")  # empty values count as unset
     config = read_service_config()
-    assert config == {"URL": "http://from-env", "AUTH_TYPE": "BASIC", "USERNAME": "u"}
+    assert config == {"URL": "http://from-env", "AUTH_TYPE": "BASIC", "USERNAME": "u", "PASSWORD": "p"}
 
 
 def test_explicit_environ_mapping() -> None:
@@ -84,6 +85,7 @@ def test_explicit_environ_mapping() -> None:
 
 def test_custom_service_name_prefix(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MYDB_URL", "http://mydb")
+    monkeypatch.setenv("MYDB_AUTH_TYPE", "noauth")
     monkeypatch.setenv("CLOUDANT_URL", "http://not-this-one")
     assert read_service_config("mydb")["URL"] == "http://mydb"
 
@@ -93,6 +95,11 @@ def test_custom_service_name_prefix(monkeypatch: pytest.MonkeyPatch) -> None:
     ({"CLOUDANT_APIKEY": "k"}, "no CLOUDANT_URL"),
     ({"CLOUDANT_URL": "http://x", "CLOUDANT_AUTH_TYPE": "kerberos"}, "unknown CLOUDANT_AUTH_TYPE 'KERBEROS'"),
     ({"CLOUDANT_URL": "http://x", "CLOUDANT_AUTH_TYPE": "IAM"}, "IAM needs CLOUDANT_APIKEY"),
+    ({"CLOUDANT_URL": "http://x"}, "COUCHDB_SESSION needs CLOUDANT_USERNAME and CLOUDANT_PASSWORD"),
+    ({"CLOUDANT_URL": "http://x", "CLOUDANT_USERNAME": "u", "CLOUDANT_PASSWORD": ""},
+     "COUCHDB_SESSION needs CLOUDANT_USERNAME and CLOUDANT_PASSWORD"),
+    ({"CLOUDANT_URL": "http://x", "CLOUDANT_AUTH_TYPE": "BASIC", "CLOUDANT_PASSWORD": "p"},
+     "BASIC needs CLOUDANT_USERNAME and CLOUDANT_PASSWORD"),
 ])
 def test_incomplete_configuration_raises_106(environ: Dict[str, str], fragment: str) -> None:
     with pytest.raises(CloudantClientException) as info:
@@ -100,6 +107,11 @@ def test_incomplete_configuration_raises_106(environ: Dict[str, str], fragment: 
     assert info.value.status_code == 106
     assert fragment in str(info.value)
     assert "CLOUDANT" in str(info.value)
+
+
+def test_credentials_in_the_url_are_enough() -> None:
+    config = read_service_config(environ={"CLOUDANT_URL": "https://u:p@acct.cloudant.com"})
+    assert config == {"URL": "https://u:p@acct.cloudant.com", "AUTH_TYPE": "COUCHDB_SESSION"}
 
 
 def test_auth_types() -> None:
