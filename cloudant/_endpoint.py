@@ -28,17 +28,25 @@ LOCAL_PREFIX = "_local/"
 _JSON_HEADERS = {"Content-Type": "application/json"}
 
 
+_DOT_SEGMENTS = {".": "%2E", "..": "%2E%2E"}
+
+
 def quote_segment(segment: str) -> str:
-    """Quote one path segment: every reserved character, ``/`` included."""
-    return quote(segment, safe="")
+    """Quote one path segment: every reserved character, ``/`` included.
+
+    A segment that is exactly ``.`` or ``..`` is percent-encoded too: left as
+    it is, URL normalisation would drop it and the request would reach the
+    parent resource (``PUT /db/.`` would become ``PUT /db/``).
+    """
+    return _DOT_SEGMENTS.get(segment) or quote(segment, safe="")
 
 
 def quote_document_id(doc_id: str) -> str:
     """Quote a document id, keeping a ``_design/`` or ``_local/`` prefix readable."""
     for prefix in (DESIGN_PREFIX, LOCAL_PREFIX):
         if doc_id.startswith(prefix):
-            return prefix + quote(doc_id[len(prefix):], safe="")
-    return quote(doc_id, safe="")
+            return prefix + quote_segment(doc_id[len(prefix):])
+    return quote_segment(doc_id)
 
 
 class Endpoint:
@@ -60,14 +68,14 @@ class Endpoint:
 
     def child(self, *segments: str) -> Endpoint:
         """Return the endpoint below this one, each segment quoted whole."""
-        path = "/".join(quote(segment, safe="") for segment in segments)
+        path = "/".join(quote_segment(segment) for segment in segments)
         return Endpoint(self.client, self.url + "/" + path)
 
     def document(self, doc_id: str, *segments: str) -> Endpoint:
         """Return a document's endpoint (``_design/``/``_local/`` prefixes kept), plus optional sub-segments."""
         url = self.url + "/" + quote_document_id(doc_id)
         if segments:
-            url += "/" + "/".join(quote(segment, safe="") for segment in segments)
+            url += "/" + "/".join(quote_segment(segment) for segment in segments)
         return Endpoint(self.client, url)
 
     # -- sending -------------------------------------------------------------------------------------------
@@ -93,10 +101,12 @@ class Endpoint:
         if json_body is not None:
             data = json.dumps(json_body, cls=self.client.encoder).encode("utf-8")
             headers = {**_JSON_HEADERS, **headers} if headers else _JSON_HEADERS
-        threshold = self.client.gzip_threshold
-        if threshold is not None and isinstance(data, bytes) and len(data) >= threshold:
-            data = gzip.compress(data, compresslevel=5)
-            headers = {**(headers or {}), "Content-Encoding": "gzip"}
+            # Only JSON is compressed: a raw body (an attachment) would be stored as the gzip bytes by
+            # servers that do not decode request bodies.
+            threshold = self.client.gzip_threshold
+            if threshold is not None and len(data) >= threshold:
+                data = gzip.compress(data, compresslevel=5)
+                headers = {**headers, "Content-Encoding": "gzip"}
         kwargs = {"params": params, "data": data, "headers": headers, "stream": stream}
         if timeout is not None:
             kwargs["timeout"] = timeout

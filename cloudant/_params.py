@@ -204,7 +204,7 @@ def check_database_name(name: Any) -> str:
         raise CloudantArgumentError(117, "database name", str)
     if name in _SYSTEM_DBS or name.startswith("shards/"):
         return name
-    if len(name) > 238 or not _DB_NAME.match(name):
+    if len(name) > 238 or not _DB_NAME.fullmatch(name):
         raise CloudantArgumentError(140, name)
     return name
 

@@ -61,15 +61,16 @@ def test_special_ids_round_trip(db: Any, doc_id: str) -> None:
     assert not Document(db, doc_id).exists()
 
 
-@pytest.mark.xfail(strict=True, reason="the wire layer sends the id '.' as a literal dot segment, which the URL "
-                   "path drops: the PUT goes to the database itself")
-def test_dot_segment_ids_round_trip(db: Any) -> None:
-    doc = Document(db, ".")
+@pytest.mark.parametrize("doc_id", [".", "..", "_design/.", "_local/.."])
+def test_dot_segment_ids_round_trip(db: Any, doc_id: str) -> None:
+    """Ids that are URL dot segments reach the document, not its database or server."""
+    doc = Document(db, doc_id)
     doc["v"] = 1
     doc.save()
-    fetched = Document(db, ".")
+    fetched = Document(db, doc_id)
     fetched.fetch()
-    assert fetched["_id"] == "." and fetched["v"] == 1
+    assert fetched["_id"] == doc_id and fetched["v"] == 1
+    assert db.exists()
 
 
 def test_save_is_one_request(client: Any, db: Any) -> None:
