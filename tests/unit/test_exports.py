@@ -26,7 +26,7 @@ ALL: Dict[str, List[str]] = {
         "Conflict", "PreconditionFailed", "RequestEntityTooLarge", "UnsupportedMediaType", "TooManyRequests",
         "ServerError", "from_response", "redact_url"],
     "cloudant.adapters": ["Replay429Adapter", "RetryPolicy"],
-    "cloudant.feed": ["Feed", "InfiniteFeed"],
+    "cloudant.feed": ["Feed", "InfiniteFeed", "FeedTarget"],
 }
 
 #: python-cloudant 2.15.0 names user code imports from each module ([D] and [U]).
