@@ -81,7 +81,8 @@ class Endpoint:
     # -- sending -------------------------------------------------------------------------------------------
     def request(self, method: str, *, params: Optional[Mapping[str, Any]] = None, json_body: Any = None,
                 data: Any = None, headers: Optional[Mapping[str, str]] = None, stream: bool = False,
-                timeout: Any = None, allow_status: Iterable[int] = ()) -> requests.Response:
+                timeout: Any = None, allow_status: Iterable[int] = (),
+                encoder: Optional[Type[json.JSONEncoder]] = None) -> requests.Response:
         """Send one request and return the response, raising a typed error for a non-2xx status.
 
         :param str method: the HTTP method.
@@ -92,6 +93,7 @@ class Endpoint:
         :param bool stream: leave the body unread, for streaming.
         :param timeout: a per-request timeout overriding the client's.
         :param allow_status: non-2xx statuses returned instead of raised (e.g. 404 for ``exists()``).
+        :param encoder: encodes ``json_body`` instead of the client's encoder (a document's own).
         :raises CloudantHTTPError: for a non-2xx status not in ``allow_status``.
         :raises CloudantConnectionError: when the server cannot be reached.
         """
@@ -99,7 +101,7 @@ class Endpoint:
         if session is None:
             raise ClientNotConnected()
         if json_body is not None:
-            data = json.dumps(json_body, cls=self.client.encoder).encode("utf-8")
+            data = json.dumps(json_body, cls=encoder or self.client.encoder).encode("utf-8")
             headers = {**_JSON_HEADERS, **headers} if headers else _JSON_HEADERS
             # Only JSON is compressed: a raw body (an attachment) would be stored as the gzip bytes by
             # servers that do not decode request bodies.

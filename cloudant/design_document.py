@@ -327,7 +327,15 @@ class DesignDocument(Document):
         :raises Conflict: when ``_rev`` is not the current revision.
         """
         self.check()
-        self._write({key: value for key, value in self.items() if not (key in _NESTED and not value)})
+        self._write(self._body())
+
+    def create(self) -> None:
+        """Check the design document, then create it in one request; see :meth:`save`."""
+        self.check()
+        self._write({key: value for key, value in self._body().items() if key != "_rev"})
+
+    def _body(self) -> Dict[str, Any]:
+        return {key: value for key, value in self.items() if not (key in _NESTED and not value)}
 
     def check(self) -> None:
         """Check that views and indexes suit the design document's language; see :meth:`save`."""

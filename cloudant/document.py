@@ -26,7 +26,6 @@ from .error import (CloudantArgumentError, CloudantConnectionError, CloudantDocu
 
 __all__ = ["Document"]
 
-_JSON_HEADERS = {"Content-Type": "application/json"}
 _CHUNK_SIZE = 64 * 1024
 ATTACHMENT_TYPES = ("text", "json", "binary")
 AttachmentData = Union[bytes, bytearray, memoryview, str, Any]
@@ -138,13 +137,12 @@ class Document(dict):
 
     def _write(self, body: Dict[str, Any]) -> None:
         doc_id = self.get("_id")
-        data = json.dumps(body, cls=self.encoder).encode("utf-8")
         if doc_id:
             endpoint, method = self._document_endpoint(), "PUT"
         else:
             endpoint, method = self._database._endpoint, "POST"
         with _naming_document(doc_id):
-            reply = endpoint.json(method, data=data, headers=_JSON_HEADERS)
+            reply = endpoint.json(method, json_body=body, encoder=self.encoder)
         self["_id"] = reply.get("id", doc_id)
         self["_rev"] = reply["rev"]
 
