@@ -91,6 +91,15 @@ def test_database_names_are_one_segment(client: CouchDB, name: str, path: str) -
     assert sent(client)[-1].url == SERVER + "/" + path
 
 
+@pytest.mark.parametrize("doc_id, path", [(".", "%2E"), ("..", "%2E%2E"), ("_design/..", "_design/%2E%2E"),
+                                           ("...", "..."), ("a/..", "a%2F..")])
+def test_dot_segments_are_percent_encoded(client: CouchDB, doc_id: str, path: str) -> None:
+    # Left bare, a URL normaliser (a proxy) would turn /db/.. into / and reach another resource.
+    assert Endpoint(client, SERVER + "/db").document(doc_id).url == SERVER + "/db/" + path
+    if "/" not in doc_id:
+        assert Endpoint(client, SERVER).child("db", doc_id).url == SERVER + "/db/" + path
+
+
 def test_child_quotes_each_segment(client: CouchDB) -> None:
     endpoint = Endpoint(client, SERVER).child("_api", "v2", "a/b", "c d")
     assert endpoint.url == SERVER + "/_api/v2/a%2Fb/c%20d"
@@ -128,6 +137,14 @@ def test_large_bodies_are_gzipped_above_the_threshold() -> None:
     big = sent(client)[-1]
     assert big.headers["Content-Encoding"] == "gzip"
     assert json.loads(gzip.decompress(big.body)) == {"big": "x" * 500}
+
+
+def test_raw_bodies_are_never_gzipped() -> None:
+    client = connected(gzip_threshold=10)
+    Endpoint(client, SERVER + "/db/doc/att").request("PUT", data=b"x" * 100,
+                                                     headers={"Content-Type": "application/octet-stream"})
+    seen = sent(client)[-1]
+    assert "Content-Encoding" not in seen.headers and seen.body == b"x" * 100
 
 
 def test_file_bodies_are_streamed_unchanged(client: CouchDB) -> None:
