@@ -244,7 +244,7 @@ class IAMSession(ClientSession):
             data={"grant_type": "urn:ibm:params:oauth:grant-type:apikey", "response_type": "cloud_iam",
                   "apikey": self._api_key})
         token = response.json()
-        lifetime = float(token.get("expires_in") or 3600)
+        lifetime = float(token["expires_in"] if token.get("expires_in") is not None else 3600)
         now = time.time()
         if token.get("expiration"):
             lifetime = max(0.0, float(token["expiration"]) - now)

@@ -116,10 +116,9 @@ class CouchDB(dict):
     def connect(self) -> None:
         """Open the HTTP session and log in (cookie session or IAM token) when the mode needs it.
 
-        An existing session is closed first.
+        An existing session is logged out and closed first; cached databases are kept.
         """
-        if self.r_session is not None:
-            self.disconnect()
+        self._close_session()
         session = self._new_session()
         session.mount(self.server_url, self.adapter or Replay429Adapter())
         if self._client_user_header:
@@ -145,8 +144,11 @@ class CouchDB(dict):
 
     def disconnect(self) -> None:
         """Log out, close the HTTP session and empty the database cache."""
-        session, self.r_session = self.r_session, None
         self.clear()
+        self._close_session()
+
+    def _close_session(self) -> None:
+        session, self.r_session = self.r_session, None
         if session is None:
             return
         try:

@@ -149,6 +149,15 @@ def test_connecting_again_logs_out_first(couch: Couch) -> None:
         ("POST", "/_session"), ("DELETE", "/_session"), ("POST", "/_session")]
 
 
+def test_connecting_again_keeps_the_database_cache(couch: Couch) -> None:
+    client = client_for(couch)
+    client.connect()
+    database = CouchDatabase(client, "orders")
+    client["orders"] = database
+    client.connect()
+    assert client.get("orders") is database and client.r_session is not None
+
+
 def test_disconnect_logs_out_and_empties_the_cache(couch: Couch) -> None:
     client = client_for(couch)
     client.connect()
