@@ -41,6 +41,7 @@ _DROPS = (requests.ConnectionError, requests.exceptions.ChunkedEncodingError, ur
           CloudantConnectionError)
 #: Statuses a proxy or a restarting node answers with for a moment; an infinite feed waits and reconnects.
 _TRANSIENT_STATUSES = frozenset({502, 503, 504})
+_IDENTITY = {"Accept-Encoding": "identity"}
 
 
 class Feed:
@@ -135,8 +136,11 @@ class Feed:
     # -- reading -------------------------------------------------------------------------------------------
     def _open(self, params: Dict[str, Any]) -> requests.Response:
         self._close()
+        # A compressing server (pouchdb-server) buffers a gzip stream: lines and heartbeats would arrive
+        # only when its buffer fills, so waiting feeds ask for the body as it is.
+        headers = None if params.get("feed", "normal") == "normal" else _IDENTITY
         response = self._endpoint.request(self._method, params=params, json_body=self._body or None,
-                                          stream=True, timeout=self._timeout(params))
+                                          headers=headers, stream=True, timeout=self._timeout(params))
         self._response = response
         return response
 

@@ -246,6 +246,17 @@ def test_stop_ends_the_iteration_and_closes_the_response() -> None:
     assert len(server.requests) == 1
 
 
+@pytest.mark.parametrize("feed_type, encoding", [("continuous", "identity"), ("longpoll", "identity"),
+                                                  ("normal", None)])
+def test_waiting_feeds_ask_for_an_uncompressed_body(feed_type: str, encoding: Any) -> None:
+    # a compressing server buffers a gzip stream, holding back changes and heartbeats
+    feed, server = changes(replies((200, [line({"last_seq": 1})] if feed_type == "continuous"
+                                    else [b'{"results":[],"last_seq":1}'])), feed=feed_type)
+    list(feed)
+    sent = server.requests[0].headers.get("Accept-Encoding")
+    assert sent == encoding if encoding else "gzip" in sent
+
+
 # -- options -------------------------------------------------------------------------------------------------------
 def test_options_become_query_parameters() -> None:
     feed, server = changes(replies((200, [b'{"results":[],"last_seq":0}'])), include_docs=True, conflicts=False,
@@ -309,7 +320,7 @@ def test_the_read_timeout_outlasts_the_server_heartbeat_or_timeout(options: Dict
     assert server.timeouts[0][1] == read_timeout
 
 
-# -- InfiniteFeed ---------------------------------------------------------------------------------------------------
+# -- InfiniteFeed --------------------------------------------------------------------------------------------------
 def take(feed: Feed, count: int) -> List[Any]:
     return [next(feed) for _ in range(count)]
 

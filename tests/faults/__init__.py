@@ -1,0 +1,1 @@
+"""Fault injection in front of a real server: see :mod:`tests.faults.proxy`."""
