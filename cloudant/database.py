@@ -13,35 +13,19 @@ import contextlib
 from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Type
 
 from ._endpoint import DESIGN_PREFIX, Endpoint
-from ._params import (CHANGES_ARGS, check_database_name, check_document_id, check_partition_key, check_type,
-                      view_params)
+from ._params import (CHANGES_ARGS, check_database_name, check_document_id, check_partition_key, check_type)
 from .document import Document
 from .error import (CloudantArgumentError, CloudantDatabaseException, Conflict, MalformedResponse, NotFound,
                     PreconditionFailed)
 from .feed import Feed, FeedTarget, InfiniteFeed
 from .security_document import SecurityDocument
+from .view import query_view
 
 __all__ = ["CouchDatabase", "CloudantDatabase"]
 
 _JSON_HEADERS = {"Content-Type": "application/json"}
 _KEYS_PAGE_SIZE = 10000
 SHARE_ROLES = ("_reader", "_writer", "_admin", "_replicator", "_db_updates", "_design", "_shards", "_security")
-
-
-def fetch_rows(endpoint: Endpoint, options: Mapping[str, Any], encoder: Any = None) -> Dict[str, Any]:
-    """Query a view-like endpoint (``_all_docs``, a view): ``GET`` with the options, or ``POST`` with ``keys``.
-
-    :param endpoint: the endpoint to query.
-    :param dict options: view options (checked and converted by :func:`cloudant._params.view_params`).
-    :param encoder: the :class:`json.JSONEncoder` subclass for keys.
-    :returns: the decoded response: ``total_rows``, ``offset``, ``rows``.
-    :raises CloudantArgumentError: for a bad option, before any request.
-    """
-    params = view_params(options, encoder)
-    keys = params.pop("keys", None)
-    if keys is None:
-        return endpoint.json(params=params or None)
-    return endpoint.json("POST", params=params or None, json_body={"keys": keys})
 
 
 class CouchDatabase(dict):
@@ -290,11 +274,11 @@ class CouchDatabase(dict):
         :returns: the raw JSON response (``total_rows``, ``offset``, ``rows``).
         :raises CloudantArgumentError: for an unknown or ill-typed option, before any request.
         """
-        return fetch_rows(self._endpoint.child("_all_docs"), kwargs, self.client.encoder)
+        return query_view(self._endpoint.child("_all_docs"), kwargs)
 
     def partitioned_all_docs(self, partition_key: str, **kwargs: Any) -> Dict[str, Any]:
         """Query one partition's ``_all_docs`` (``/{db}/_partition/{key}/_all_docs``), as :meth:`all_docs`."""
-        return fetch_rows(self._partition(partition_key, "_all_docs"), kwargs, self.client.encoder)
+        return query_view(self._partition(partition_key, "_all_docs"), kwargs)
 
     @contextlib.contextmanager
     def custom_result(self, **options: Any) -> Iterator[Any]:
