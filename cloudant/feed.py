@@ -59,7 +59,8 @@ class Feed:
         ``style``, ``conflicts``... and ``chunk_size`` (bytes per read, default
         64 KiB). ``doc_ids`` and ``selector`` are sent in a ``POST`` body with
         the built-in filter they need.
-    :raises CloudantArgumentError: for an unknown option, a wrong type or value.
+    :raises CloudantArgumentError: for an unknown option, a wrong type or value
+        (``chunk_size`` included).
 
     .. versionchanged:: 3.0
        ``normal`` feeds are decoded as JSON whatever their line layout; a
@@ -71,7 +72,10 @@ class Feed:
     def __init__(self, source: Any, raw_data: bool = False, **options: Any) -> None:
         self._source = source
         self._raw_data = raw_data
-        self._chunk_size = int(options.pop("chunk_size", None) or _DEFAULT_CHUNK_SIZE)
+        self._chunk_size = options.pop("chunk_size", None) or _DEFAULT_CHUNK_SIZE
+        check_type("chunk_size", self._chunk_size, INT)
+        if self._chunk_size < 0:
+            raise CloudantArgumentError(118, "chunk_size", self._chunk_size)
         target = source._feed_target()
         self._endpoint = target.endpoint
         defaults = dict(target.defaults)
@@ -434,7 +438,7 @@ class InfiniteFeed(Feed):
             params["since"] = self._resume_seq
         self._last_seq = None  # this response's, not an earlier one's
         for item in super()._read(params):
-            if "seq" in item:
+            if item.get("seq") is not None:  # with seq_interval most changes carry a null seq
                 self._resume_seq = item["seq"]
             yield item
         if self._last_seq is not None:

@@ -284,7 +284,7 @@ def test_doc_ids_and_selector_are_posted_with_their_builtin_filter(options: Dict
 
 @pytest.mark.parametrize("options, code", [
     ({"feed": "eventsource"}, 119), ({"style": "newest"}, 120), ({"limit": -1}, 118), ({"limit": True}, 117),
-    ({"include_docs": "yes"}, 117), ({"since": 1.5}, 117),
+    ({"include_docs": "yes"}, 117), ({"since": 1.5}, 117), ({"chunk_size": "big"}, 117), ({"chunk_size": -1}, 118),
 ])
 def test_bad_options_raise_before_any_request(options: Dict[str, Any], code: int) -> None:
     client, server = connect(replies((200, [])))
@@ -354,6 +354,16 @@ def test_an_infinite_feed_resumes_after_a_clean_end_without_last_seq_from_its_ow
     ), infinite=True)
     assert [item["id"] for item in take(feed, 3)] == ["a", "b", "c"]
     assert [server.params(i).get("since") for i in range(3)] == [None, "5", "6"]
+
+
+def test_an_infinite_feed_resumes_from_the_last_non_null_seq() -> None:
+    # with seq_interval, CouchDB sends a real seq only every few changes
+    feed, server = changes(replies(
+        (200, [line(change("1-a", "a")), line(change(None, "b")), DROP]),
+        (200, [line(change(None, "c"))]),
+    ), infinite=True, seq_interval=2)
+    assert [item["id"] for item in take(feed, 3)] == ["a", "b", "c"]
+    assert server.params(1)["since"] == "1-a"
 
 
 def test_since_now_is_resolved_before_following() -> None:
