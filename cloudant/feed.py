@@ -449,7 +449,7 @@ class InfiniteFeed(Feed):
         params = {"feed": "normal", "since": "now", "limit": 0}
         response = self._endpoint.request("GET", params=params)
         reader = _ResultsReader()
-        reader.feed(read_body(response).decode("utf-8"), final=True)
+        reader.feed(read_body(response).decode("utf-8", errors="replace"), final=True)
         return reader.trailer.get("last_seq", "now")
 
 
