@@ -20,7 +20,7 @@ from typing import Any, Dict, Iterator, List, Mapping, Optional
 from ._endpoint import Endpoint
 from ._params import QUERY_ARGS, SEARCH_ARGS, check_partition_key, check_type
 from .error import CloudantArgumentError
-from .result import QueryResult, Result
+from .result import QueryResult
 
 __all__ = ["Query", "SearchResult"]
 
@@ -197,8 +197,7 @@ class SearchResult(QueryResult):
         search_endpoint(database, ddoc_id, index_name, partition_key)  # names checked now, not at the first page
         if page_size is not None:
             options["page_size"] = page_size
-        # Result's constructor, not QueryResult's: its first parameter is named ``query``, like a search option.
-        Result.__init__(self, fetch, **options)
+        super().__init__(fetch, **options)
 
 
 def search_analyze(client: Any, analyzer: Any, text: str) -> Dict[str, Any]:

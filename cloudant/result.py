@@ -534,7 +534,7 @@ class QueryResult(Result):
 
     _rows_field = "docs"
 
-    def __init__(self, query: Fetch, **options: Any) -> None:
+    def __init__(self, query: Fetch, /, **options: Any) -> None:  # positional: search has a "query" option
         if isinstance(query, Mapping):
             for name in ("skip", "limit"):
                 if query.get(name) is not None and name not in options:
