@@ -27,6 +27,16 @@ ALL: Dict[str, List[str]] = {
         "ServerError", "from_response", "redact_url"],
     "cloudant.adapters": ["Replay429Adapter", "RetryPolicy"],
     "cloudant.feed": ["Feed", "InfiniteFeed", "FeedTarget"],
+    "cloudant.database": ["CouchDatabase", "CloudantDatabase"],
+    "cloudant.document": ["Document"],
+    "cloudant.design_document": ["DesignDocument"],
+    "cloudant.security_document": ["SecurityDocument"],
+    "cloudant.view": ["View", "QueryIndexView"],
+    "cloudant.query": ["Query", "SearchResult"],
+    "cloudant.index": ["Index", "TextIndex", "SpecialIndex"],
+    "cloudant.result": ["ResultByKey", "Result", "QueryResult", "KeyPager", "KeysPager", "BookmarkPager"],
+    "cloudant.replicator": ["Replicator", "ReplicationDocument"],
+    "cloudant.scheduler": ["Scheduler"],
 }
 
 #: python-cloudant 2.15.0 names user code imports from each module ([D] and [U]).
@@ -40,6 +50,16 @@ PREDECESSOR: Dict[str, List[str]] = {
                        "CloudantViewException", "ResultException"],
     "cloudant.adapters": ["Replay429Adapter"],
     "cloudant.feed": ["Feed", "InfiniteFeed"],
+    "cloudant.database": ["CouchDatabase", "CloudantDatabase"],
+    "cloudant.document": ["Document"],
+    "cloudant.design_document": ["DesignDocument"],
+    "cloudant.security_document": ["SecurityDocument"],
+    "cloudant.view": ["View", "QueryIndexView"],
+    "cloudant.query": ["Query"],
+    "cloudant.index": ["Index", "TextIndex", "SpecialIndex"],
+    "cloudant.result": ["ResultByKey", "Result", "QueryResult"],
+    "cloudant.replicator": ["Replicator"],
+    "cloudant.scheduler": ["Scheduler"],
 }
 
 COUCHDB_MEMBERS = [
