@@ -132,6 +132,11 @@ class Feed:
         """The server's ``last_seq`` once the feed ended, else ``None``."""
         return self._last_seq
 
+    def _translate(self, options: Dict[str, Any]) -> Dict[str, Any]:
+        """Check feed options and return them as query parameters (python-cloudant's helper)."""
+        target = self._source._feed_target()
+        return feed_params(options, target.arg_table, target.pass_through, target.feed_types)
+
     @property
     def feed_type(self) -> str:
         """``normal``, ``longpoll`` or ``continuous``."""

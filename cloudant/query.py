@@ -66,6 +66,16 @@ class Query(dict):
         return endpoint.child(action)
 
     @property
+    def _r_session(self) -> Any:
+        """The client's current HTTP session (read at each call, never a stale one)."""
+        return self._database.client.r_session
+
+    @property
+    def _encoder(self) -> Any:
+        """The client's JSON encoder."""
+        return self._database.client.encoder
+
+    @property
     def url(self) -> str:
         """The ``_find`` URL (below ``/_partition/{key}`` for a partitioned query)."""
         return self._endpoint("_find").url

@@ -126,6 +126,11 @@ class View(dict):
         return endpoint.document(self.design_doc["_id"], "_view", self.view_name)
 
     @property
+    def _r_session(self) -> Any:
+        """The client's current HTTP session (read at each call, never a stale one)."""
+        return self.design_doc._database.client.r_session
+
+    @property
     def url(self) -> str:
         """The view's URL: ``/{db}/_design/{ddoc}/_view/{view}``, or below ``/_partition/{key}``."""
         return self._endpoint.url

@@ -164,3 +164,27 @@ def test_importing_the_package_warns_nothing() -> None:
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
+
+
+def test_internals_user_code_relies_on() -> None:
+    """The [I] names of the API reference that programs and python-cloudant's own tests reach for."""
+    from cloudant.client import CouchDB
+    from cloudant.database import CouchDatabase
+    from cloudant.design_document import DesignDocument
+    from cloudant.document import Document
+    from cloudant.feed import Feed
+    from cloudant.query import Query
+    from cloudant.view import View
+
+    client = CouchDB("user", "pw", url="http://couch.test:5984")
+    database = CouchDatabase(client, "db", fetch_limit=7)
+    assert (client._DATABASE_CLASS, client._user, client._auth_token) == (CouchDatabase, "user", "pw")
+    assert (database._fetch_limit, database._partitioned, database._database_host) == (7, False, client.server_url)
+    document = Document(database, "doc")
+    assert (document._client, document._database, document._database_name) == (client, database, "db")
+    view = View(DesignDocument(database, "ddoc"), "by_name")
+    query = Query(database, selector={"name": "x"})
+    assert view._r_session is None and query._r_session is None  # read from the client: not connected yet
+    assert query._encoder is client.encoder and query._partition_key is None
+    assert Feed(database)._translate({"include_docs": True, "doc_ids": ["a"]}) == {
+        "include_docs": "true", "doc_ids": '["a"]'}
