@@ -214,3 +214,25 @@ def closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+class FakeCouch:
+    """A connected admin-party client whose requests a :class:`FakeAdapter` answers with ``reply(seen)``.
+
+    :param default: the answer given until a test sets :attr:`reply`.
+    :param client_options: further :class:`~cloudant.client.CouchDB` options (``encoder``...).
+    """
+
+    URL = "http://couch.test:5984"
+
+    def __init__(self, default: Answer, **client_options: Any) -> None:
+        from cloudant.client import CouchDB
+
+        self.reply: Callable[[Seen], Answer] = lambda seen: default
+        self.adapter = FakeAdapter(lambda seen: self.reply(seen))
+        self.client = CouchDB(None, None, admin_party=True, url=self.URL, adapter=self.adapter, **client_options)
+        self.client.connect()
+        self.db: Any = self.client._DATABASE_CLASS(self.client, "orders")
+
+    def close(self) -> None:
+        self.client.disconnect()

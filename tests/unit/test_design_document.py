@@ -1,12 +1,11 @@
 """Design documents (``cloudant.design_document``): local editing, consistency checks before saving, URLs."""
 from __future__ import annotations
 
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 
 import pytest
-from _fakes import Answer, FakeAdapter, Seen
+from _fakes import FakeCouch
 
-from cloudant.client import CouchDB
 from cloudant.design_document import DesignDocument
 from cloudant.error import CloudantArgumentError, CloudantDesignDocumentException
 from cloudant.view import QueryIndexView, View
@@ -15,23 +14,14 @@ URL = "http://couch.test:5984"
 MAP = "function (doc) { emit(doc.n, 1); }"
 
 
-class Fake:
-    def __init__(self) -> None:
-        self.reply: Callable[[Seen], Answer] = lambda seen: (201, {}, {"ok": True, "id": "x", "rev": "1-a"})
-        self.adapter = FakeAdapter(lambda seen: self.reply(seen))
-        self.client = CouchDB(None, None, admin_party=True, url=URL, adapter=self.adapter)
-        self.client.connect()
-        self.db: Any = self.client._DATABASE_CLASS(self.client, "orders")
-
-
 @pytest.fixture
-def fake() -> Iterator[Fake]:
-    server = Fake()
+def fake() -> Iterator[FakeCouch]:
+    server = FakeCouch((201, {}, {"ok": True, "id": "x", "rev": "1-a"}))
     yield server
-    server.client.disconnect()
+    server.close()
 
 
-def test_the_design_prefix_is_added(fake: Fake) -> None:
+def test_the_design_prefix_is_added(fake: FakeCouch) -> None:
     ddoc = DesignDocument(fake.db, "reports")
     assert ddoc["_id"] == "_design/reports"
     ddoc["_id"] = "other"
@@ -42,13 +32,13 @@ def test_the_design_prefix_is_added(fake: Fake) -> None:
 
 
 @pytest.mark.parametrize("doc_id", ["_design/", 5])
-def test_an_invalid_id_is_refused(fake: Fake, doc_id: Any) -> None:
+def test_an_invalid_id_is_refused(fake: FakeCouch, doc_id: Any) -> None:
     with pytest.raises(CloudantArgumentError) as caught:
         DesignDocument(fake.db, doc_id)
     assert caught.value.code == 137
 
 
-def test_views_are_added_updated_and_deleted_locally(fake: Fake) -> None:
+def test_views_are_added_updated_and_deleted_locally(fake: FakeCouch) -> None:
     ddoc = DesignDocument(fake.db, "d")
     ddoc.add_view("by_n", MAP, "_count")
     assert isinstance(ddoc.get_view("by_n"), View) and ddoc.get_view("by_n").reduce == "_count"
@@ -66,7 +56,7 @@ def test_views_are_added_updated_and_deleted_locally(fake: Fake) -> None:
     assert fake.adapter.seen == []
 
 
-def test_mango_views_are_protected(fake: Fake) -> None:
+def test_mango_views_are_protected(fake: FakeCouch) -> None:
     ddoc = DesignDocument(fake.db, "q")
     ddoc["language"] = "query"
     with pytest.raises(CloudantDesignDocumentException) as added:
@@ -79,7 +69,7 @@ def test_mango_views_are_protected(fake: Fake) -> None:
     assert (added.value.code, updated.value.code, deleted.value.code) == (101, 102, 103)
 
 
-def test_search_indexes_list_and_show_functions(fake: Fake) -> None:
+def test_search_indexes_list_and_show_functions(fake: FakeCouch) -> None:
     ddoc = DesignDocument(fake.db, "d")
     ddoc.add_search_index("animals", "function (doc) { index('default', doc.name); }", analyzer="standard")
     assert ddoc.get_index("animals") == {"index": "function (doc) { index('default', doc.name); }",
@@ -111,7 +101,7 @@ def test_search_indexes_list_and_show_functions(fake: Fake) -> None:
     assert (ddoc.indexes, ddoc.lists, ddoc.shows) == ({}, {}, {})
 
 
-def test_save_puts_the_document_without_empty_sections(fake: Fake) -> None:
+def test_save_puts_the_document_without_empty_sections(fake: FakeCouch) -> None:
     fake.reply = lambda seen: (201, {}, {"ok": True, "id": "_design/d", "rev": "1-abc"})
     ddoc = DesignDocument(fake.db, "d")
     ddoc.add_view("by_n", MAP, "_count")
@@ -139,7 +129,7 @@ def mango(ddoc: DesignDocument) -> DesignDocument:
     (lambda ddoc: mango(ddoc)["shows"].update(s="function (doc, req) {}"), 108),
     (lambda ddoc: mango(ddoc).update(validate_doc_update="function () {}"), 108),
 ])
-def test_save_refuses_mixed_languages_before_any_request(fake: Fake, build: Any, code: int) -> None:
+def test_save_refuses_mixed_languages_before_any_request(fake: FakeCouch, build: Any, code: int) -> None:
     ddoc = DesignDocument(fake.db, "mixed")
     build(ddoc)
     with pytest.raises(CloudantDesignDocumentException) as caught:
@@ -148,7 +138,7 @@ def test_save_refuses_mixed_languages_before_any_request(fake: Fake, build: Any,
     assert fake.adapter.seen == []
 
 
-def test_fetch_turns_views_into_view_objects(fake: Fake) -> None:
+def test_fetch_turns_views_into_view_objects(fake: FakeCouch) -> None:
     fake.reply = lambda seen: (200, {}, {"_id": "_design/d", "_rev": "2-b", "views": {
         "by_n": {"map": MAP, "reduce": "_sum", "options": {"collation": "raw"}}}})
     ddoc = DesignDocument(fake.db, "d")
@@ -161,7 +151,7 @@ def test_fetch_turns_views_into_view_objects(fake: Fake) -> None:
     assert fake.adapter.seen[-1].path == "/orders/_design/d/_view/by_n"
 
 
-def test_fetch_of_a_mango_design_document_gives_query_index_views(fake: Fake) -> None:
+def test_fetch_of_a_mango_design_document_gives_query_index_views(fake: FakeCouch) -> None:
     fake.reply = lambda seen: (200, {}, {"_id": "_design/q", "_rev": "1-c", "language": "query", "views": {
         "idx": {"map": {"fields": {"n": "asc"}, "partial_filter_selector": {}}, "reduce": "_count",
                 "options": {"def": {"fields": ["n"]}}}}})
@@ -173,7 +163,7 @@ def test_fetch_of_a_mango_design_document_gives_query_index_views(fake: Fake) ->
     assert fake.adapter.seen[-1].json()["views"]["idx"]["reduce"] == "_count"
 
 
-def test_info_and_search_urls_are_quoted(fake: Fake) -> None:
+def test_info_and_search_urls_are_quoted(fake: FakeCouch) -> None:
     fake.reply = lambda seen: (200, {}, {"name": "x"})
     ddoc = DesignDocument(fake.db, "my ddoc")
     ddoc.info()

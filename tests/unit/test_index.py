@@ -1,37 +1,25 @@
 """Mango index objects (``cloudant.index``): bodies sent, URLs built, arguments refused before any request."""
 from __future__ import annotations
 
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 
 import pytest
-from _fakes import Answer, FakeAdapter, Seen
+from _fakes import FakeCouch
 
-from cloudant.client import CouchDB
 from cloudant.error import CloudantArgumentError, CloudantDatabaseException, CloudantIndexException
 from cloudant.index import Index, SpecialIndex, TextIndex, create_index, delete_index, list_indexes
 
 URL = "http://couch.test:5984"
 
 
-class Fake:
-    """A database on a fake server: ``reply(seen)`` answers, ``adapter.seen`` records."""
-
-    def __init__(self) -> None:
-        self.reply: Callable[[Seen], Answer] = lambda seen: (200, {}, {"ok": True})
-        self.adapter = FakeAdapter(lambda seen: self.reply(seen))
-        self.client = CouchDB(None, None, admin_party=True, url=URL, adapter=self.adapter)
-        self.client.connect()
-        self.db: Any = self.client._DATABASE_CLASS(self.client, "orders")
-
-
 @pytest.fixture
-def fake() -> Iterator[Fake]:
-    server = Fake()
+def fake() -> Iterator[FakeCouch]:
+    server = FakeCouch((200, {}, {"ok": True}))
     yield server
-    server.client.disconnect()
+    server.close()
 
 
-def test_create_posts_the_definition_and_learns_the_server_names(fake: Fake) -> None:
+def test_create_posts_the_definition_and_learns_the_server_names(fake: FakeCouch) -> None:
     fake.reply = lambda seen: (200, {}, {"result": "created", "id": "_design/by-total", "name": "total-idx"})
     index = Index(fake.db, "_design/by-total", "total-idx", fields=["total", {"date": "desc"}])
     index.create()
@@ -43,14 +31,14 @@ def test_create_posts_the_definition_and_learns_the_server_names(fake: Fake) -> 
     assert (index.design_document_id, index.name) == ("_design/by-total", "total-idx")
 
 
-def test_create_without_names_takes_the_generated_ones(fake: Fake) -> None:
+def test_create_without_names_takes_the_generated_ones(fake: FakeCouch) -> None:
     fake.reply = lambda seen: (200, {}, {"result": "created", "id": "_design/a1b2", "name": "a1b2"})
     index = create_index(fake.db, fields=["n"], partitioned=False)
     assert fake.adapter.seen[0].json() == {"type": "json", "index": {"fields": ["n"]}, "partitioned": False}
     assert (index.design_document_id, index.name, index.type) == ("_design/a1b2", "a1b2", "json")
 
 
-def test_partial_filter_selector_is_accepted(fake: Fake) -> None:
+def test_partial_filter_selector_is_accepted(fake: FakeCouch) -> None:
     fake.reply = lambda seen: (200, {}, {"result": "created", "id": "_design/x", "name": "y"})
     Index(fake.db, fields=["n"], partial_filter_selector={"type": "order"}).create()
     assert fake.adapter.seen[0].json()["index"] == {"fields": ["n"], "partial_filter_selector": {"type": "order"}}
@@ -64,7 +52,7 @@ def test_partial_filter_selector_is_accepted(fake: Fake) -> None:
     ({"fields": ["n"], "design_document_id": 7}, 122),
     ({"fields": ["n"], "name": ["x"]}, 123),
 ])
-def test_bad_json_index_is_refused_before_any_request(fake: Fake, kwargs: dict, code: int) -> None:
+def test_bad_json_index_is_refused_before_any_request(fake: FakeCouch, kwargs: dict, code: int) -> None:
     ddoc = kwargs.pop("design_document_id", None)
     name = kwargs.pop("name", None)
     with pytest.raises(CloudantArgumentError) as caught:
@@ -78,34 +66,34 @@ def test_bad_json_index_is_refused_before_any_request(fake: Fake, kwargs: dict, 
     ({"default_field": "yes"}, 128),
     ({"index_array_lengths": "no"}, 128),
 ])
-def test_bad_text_index_is_refused_before_any_request(fake: Fake, kwargs: dict, code: int) -> None:
+def test_bad_text_index_is_refused_before_any_request(fake: FakeCouch, kwargs: dict, code: int) -> None:
     with pytest.raises(CloudantArgumentError) as caught:
         TextIndex(fake.db, **kwargs).create()
     assert caught.value.code == code
     assert fake.adapter.seen == []
 
 
-def test_text_index_may_index_everything(fake: Fake) -> None:
+def test_text_index_may_index_everything(fake: FakeCouch) -> None:
     fake.reply = lambda seen: (200, {}, {"result": "created", "id": "_design/t", "name": "t"})
     TextIndex(fake.db, "t", "t", analyzer="standard", index_array_lengths=False).create()
     assert fake.adapter.seen[0].json() == {"type": "text", "ddoc": "t", "name": "t",
                                            "index": {"analyzer": "standard", "index_array_lengths": False}}
 
 
-def test_delete_quotes_the_design_document_id_and_name_as_whole_segments(fake: Fake) -> None:
+def test_delete_quotes_the_design_document_id_and_name_as_whole_segments(fake: FakeCouch) -> None:
     Index(fake.db, "id x/y", "by n?").delete()
     (seen,) = fake.adapter.seen
     assert seen.method == "DELETE"
     assert seen.url == URL + "/orders/_index/_design%2Fid%20x%2Fy/json/by%20n%3F"
 
 
-def test_delete_by_type_builds_the_text_url(fake: Fake) -> None:
+def test_delete_by_type_builds_the_text_url(fake: FakeCouch) -> None:
     delete_index(fake.db, "_design/t", "text", "t1")
     assert fake.adapter.seen[0].path == "/orders/_index/_design%2Ft/text/t1"
 
 
 @pytest.mark.parametrize("ddoc, name, code", [(None, "n", 125), ("d", None, 126), ("", "n", 125)])
-def test_delete_needs_both_names(fake: Fake, ddoc: Any, name: Any, code: int) -> None:
+def test_delete_needs_both_names(fake: FakeCouch, ddoc: Any, name: Any, code: int) -> None:
     with pytest.raises(CloudantArgumentError) as caught:
         Index(fake.db, ddoc, name).delete()
     assert caught.value.code == code
@@ -113,7 +101,7 @@ def test_delete_needs_both_names(fake: Fake, ddoc: Any, name: Any, code: int) ->
 
 
 @pytest.mark.parametrize("index_type", ["special", "geo", None])
-def test_only_json_and_text_indexes_can_be_made_or_deleted(fake: Fake, index_type: Any) -> None:
+def test_only_json_and_text_indexes_can_be_made_or_deleted(fake: FakeCouch, index_type: Any) -> None:
     with pytest.raises(CloudantArgumentError) as caught:
         create_index(fake.db, fields=["n"], index_type=index_type)
     assert caught.value.code == 103
@@ -122,7 +110,7 @@ def test_only_json_and_text_indexes_can_be_made_or_deleted(fake: Fake, index_typ
     assert fake.adapter.seen == []
 
 
-def test_the_special_index_is_never_created_or_deleted(fake: Fake) -> None:
+def test_the_special_index_is_never_created_or_deleted(fake: FakeCouch) -> None:
     special = SpecialIndex(fake.db)
     with pytest.raises(CloudantIndexException) as created:
         special.create()
@@ -140,7 +128,7 @@ LISTING = {"total_rows": 3, "indexes": [
 ]}
 
 
-def test_list_indexes_builds_one_object_per_index(fake: Fake) -> None:
+def test_list_indexes_builds_one_object_per_index(fake: FakeCouch) -> None:
     fake.reply = lambda seen: (200, {}, LISTING)
     special, json_index, text_index = list_indexes(fake.db)
     assert fake.adapter.seen[0].path == "/orders/_index"
@@ -152,7 +140,7 @@ def test_list_indexes_builds_one_object_per_index(fake: Fake) -> None:
     assert list_indexes(fake.db, raw_result=True) == LISTING
 
 
-def test_an_unknown_index_type_from_the_server_is_reported(fake: Fake) -> None:
+def test_an_unknown_index_type_from_the_server_is_reported(fake: FakeCouch) -> None:
     fake.reply = lambda seen: (200, {}, {"indexes": [{"ddoc": "_design/n", "name": "n", "type": "nouveau",
                                                        "def": {}}]})
     with pytest.raises(CloudantDatabaseException) as caught:

@@ -1,12 +1,11 @@
 """Mango queries and search requests (``cloudant.query``): bodies, URLs, refusals before any request, paging."""
 from __future__ import annotations
 
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 
 import pytest
-from _fakes import Answer, FakeAdapter, Seen
+from _fakes import Answer, FakeCouch, Seen
 
-from cloudant.client import CouchDB
 from cloudant.error import CloudantArgumentError
 from cloudant.query import Query, SearchResult, check_search, search, search_analyze
 from cloudant.result import QueryResult
@@ -14,23 +13,14 @@ from cloudant.result import QueryResult
 URL = "http://couch.test:5984"
 
 
-class Fake:
-    def __init__(self) -> None:
-        self.reply: Callable[[Seen], Answer] = lambda seen: (200, {}, {"docs": [], "bookmark": "nil"})
-        self.adapter = FakeAdapter(lambda seen: self.reply(seen))
-        self.client = CouchDB(None, None, admin_party=True, url=URL, adapter=self.adapter)
-        self.client.connect()
-        self.db: Any = self.client._DATABASE_CLASS(self.client, "orders")
-
-
 @pytest.fixture
-def fake() -> Iterator[Fake]:
-    server = Fake()
+def fake() -> Iterator[FakeCouch]:
+    server = FakeCouch((200, {}, {"docs": [], "bookmark": "nil"}))
     yield server
-    server.client.disconnect()
+    server.close()
 
 
-def test_call_posts_the_body_to_find(fake: Fake) -> None:
+def test_call_posts_the_body_to_find(fake: FakeCouch) -> None:
     query = Query(fake.db, selector={"type": "order"}, fields=["_id", "total"], sort=[{"total": "desc"}],
                   skip=None)
     assert dict(query) == {"selector": {"type": "order"}, "fields": ["_id", "total"], "sort": [{"total": "desc"}]}
@@ -43,7 +33,7 @@ def test_call_posts_the_body_to_find(fake: Fake) -> None:
     assert query.url == URL + "/orders/_find"
 
 
-def test_couchdb_3_keys_and_a_ddoc_name_pair_are_accepted(fake: Fake) -> None:
+def test_couchdb_3_keys_and_a_ddoc_name_pair_are_accepted(fake: FakeCouch) -> None:
     Query(fake.db, selector={"n": 1})(use_index=("by-n", "n-idx"), execution_stats=True, conflicts=False,
                                       stable=True, update=False, allow_fallback=False, r=1, bookmark="g1AAA")
     assert fake.adapter.seen[0].json() == {
@@ -64,7 +54,7 @@ def test_couchdb_3_keys_and_a_ddoc_name_pair_are_accepted(fake: Fake) -> None:
     ({"selector": {}}, 131),
     ({"selector": None}, 131),
 ])
-def test_bad_bodies_are_refused_before_any_request(fake: Fake, body: dict, code: int) -> None:
+def test_bad_bodies_are_refused_before_any_request(fake: FakeCouch, body: dict, code: int) -> None:
     with pytest.raises(CloudantArgumentError) as caught:
         Query(fake.db, **body)()
     assert caught.value.code == code
@@ -73,7 +63,7 @@ def test_bad_bodies_are_refused_before_any_request(fake: Fake, body: dict, code:
     assert fake.adapter.seen == []
 
 
-def test_explain_posts_the_same_body(fake: Fake) -> None:
+def test_explain_posts_the_same_body(fake: FakeCouch) -> None:
     fake.reply = lambda seen: (200, {}, {"index": {"name": "_all_docs"}, "dbname": "orders"})
     plan = Query(fake.db, selector={"n": {"$gt": 1}}, limit=3).explain()
     (seen,) = fake.adapter.seen
@@ -81,7 +71,7 @@ def test_explain_posts_the_same_body(fake: Fake) -> None:
     assert plan["index"]["name"] == "_all_docs"
 
 
-def test_partitioned_query_url(fake: Fake) -> None:
+def test_partitioned_query_url(fake: FakeCouch) -> None:
     Query(fake.db, selector={"n": 1}, partition_key="sensor 7")()
     assert fake.adapter.seen[0].path == "/orders/_partition/sensor%207/_find"
     with pytest.raises(CloudantArgumentError) as caught:
@@ -100,7 +90,7 @@ def bookmark_server(seen: Seen) -> Answer:
     return 200, {}, {"docs": page, "bookmark": str(start + len(page))}
 
 
-def test_result_follows_bookmarks(fake: Fake) -> None:
+def test_result_follows_bookmarks(fake: FakeCouch) -> None:
     fake.reply = bookmark_server
     query = Query(fake.db, selector={"_id": {"$gt": None}})
     with query.custom_result(page_size=3) as result:
@@ -133,7 +123,7 @@ def test_a_numeric_query_and_none_values_pass() -> None:
     assert check_search({"q": 0, "sort": None, "group_sort": ["-n"]}) == {"q": 0, "group_sort": ["-n"]}
 
 
-def test_search_posts_the_parameters_as_json(fake: Fake) -> None:
+def test_search_posts_the_parameters_as_json(fake: FakeCouch) -> None:
     fake.reply = lambda seen: (200, {}, {"total_rows": 0, "bookmark": "g1", "rows": []})
     reply = search(fake.db, "animals", "by name", query="class:bird", include_docs=True, limit=5,
                    drilldown=[["diet", "carnivore"]], ranges={"min_length": {"small": "[0 TO 1]"}})
@@ -144,13 +134,13 @@ def test_search_posts_the_parameters_as_json(fake: Fake) -> None:
     assert reply["bookmark"] == "g1"
 
 
-def test_partitioned_search_url(fake: Fake) -> None:
+def test_partitioned_search_url(fake: FakeCouch) -> None:
     search(fake.db, "_design/animals", "idx", partition_key="p1", q="*:*")
     assert fake.adapter.seen[0].path == "/orders/_partition/p1/_design/animals/_search/idx"
 
 
 @pytest.mark.parametrize("ddoc, index, code", [("", "idx", 122), (None, "idx", 122), ("d", "", 123)])
-def test_search_needs_names(fake: Fake, ddoc: Any, index: Any, code: int) -> None:
+def test_search_needs_names(fake: FakeCouch, ddoc: Any, index: Any, code: int) -> None:
     with pytest.raises(CloudantArgumentError) as caught:
         search(fake.db, ddoc, index, q="*:*")
     assert caught.value.code == code
@@ -167,7 +157,7 @@ def search_server(seen: Seen) -> Answer:
     return 200, {}, {"total_rows": len(ROWS), "bookmark": str(start + len(page)), "rows": page}
 
 
-def test_search_result_pages_by_bookmark(fake: Fake) -> None:
+def test_search_result_pages_by_bookmark(fake: FakeCouch) -> None:
     fake.reply = search_server
     result = SearchResult(fake.db, "animals", "idx", query="*:*", page_size=2)
     assert fake.adapter.seen == []
@@ -176,13 +166,13 @@ def test_search_result_pages_by_bookmark(fake: Fake) -> None:
     assert all(seen.json()["query"] == "*:*" for seen in fake.adapter.seen)
 
 
-def test_search_result_checks_parameters_at_construction(fake: Fake) -> None:
+def test_search_result_checks_parameters_at_construction(fake: FakeCouch) -> None:
     with pytest.raises(CloudantArgumentError) as caught:
         SearchResult(fake.db, "animals", "idx", query="*:*", colour="red")
     assert caught.value.code == 105
 
 
-def test_search_analyze_posts_analyzer_and_text(fake: Fake) -> None:
+def test_search_analyze_posts_analyzer_and_text(fake: FakeCouch) -> None:
     fake.reply = lambda seen: (200, {}, {"tokens": ["run"]})
     assert search_analyze(fake.client, "english", "running") == {"tokens": ["run"]}
     (seen,) = fake.adapter.seen

@@ -3,12 +3,11 @@ from __future__ import annotations
 
 import datetime
 import json
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 
 import pytest
-from _fakes import Answer, FakeAdapter, Seen
+from _fakes import Answer, FakeCouch, Seen
 
-from cloudant.client import CouchDB
 from cloudant.design_document import DesignDocument
 from cloudant.error import BadRequest, CloudantArgumentError, CloudantViewException
 from cloudant.result import Result
@@ -24,13 +23,9 @@ class DateEncoder(json.JSONEncoder):
         return super().default(o)
 
 
-class Fake:
+class Fake(FakeCouch):
     def __init__(self) -> None:
-        self.reply: Callable[[Seen], Answer] = lambda seen: (200, {}, {"total_rows": 0, "offset": 0, "rows": []})
-        self.adapter = FakeAdapter(lambda seen: self.reply(seen))
-        self.client = CouchDB(None, None, admin_party=True, url=URL, adapter=self.adapter, encoder=DateEncoder)
-        self.client.connect()
-        self.db: Any = self.client._DATABASE_CLASS(self.client, "orders")
+        super().__init__((200, {}, {"total_rows": 0, "offset": 0, "rows": []}), encoder=DateEncoder)
         self.ddoc = DesignDocument(self.db, "my ddoc")
 
 
@@ -38,7 +33,7 @@ class Fake:
 def fake() -> Iterator[Fake]:
     server = Fake()
     yield server
-    server.client.disconnect()
+    server.close()
 
 
 def single(seen: list) -> Seen:
