@@ -6,24 +6,16 @@ a request the library did not send, or sent differently (method, URL, query or b
 """
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
-import vcr
+from _cassettes import player
 
 from cloudant.client import Cloudant
 from cloudant.error import CloudantArgumentError, CloudantHTTPError, Forbidden, NotFound
 
-CASSETTES = Path(__file__).resolve().parent.parent / "cassettes" / "cloudant"
 
-VCR = vcr.VCR(
-    cassette_library_dir=str(CASSETTES),
-    record_mode="none",
-    match_on=("method", "scheme", "host", "port", "path", "query", "body"),
-    filter_headers=["authorization", "cookie"],
-    decode_compressed_response=True,
-)
+VCR = player("cloudant")
 
 
 @pytest.fixture

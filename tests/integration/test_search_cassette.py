@@ -7,11 +7,10 @@ that all of its cassette's interactions were played.
 """
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
-import vcr
+from _cassettes import player
 
 from cloudant.client import Cloudant
 from cloudant.database import CloudantDatabase
@@ -19,16 +18,9 @@ from cloudant.design_document import DesignDocument
 from cloudant.error import BadRequest, CloudantArgumentError
 from cloudant.query import SearchResult
 
-CASSETTES = Path(__file__).resolve().parents[1] / "cassettes" / "search"
 PASSWORD = "cassette-secret"
 
-replay = vcr.VCR(
-    cassette_library_dir=str(CASSETTES),
-    record_mode="none",
-    match_on=("method", "scheme", "host", "port", "path", "query", "body"),
-    filter_headers=["authorization", "cookie"],
-    decode_compressed_response=True,
-)
+replay = player("search")
 
 
 @pytest.fixture
