@@ -236,3 +236,22 @@ class FakeCouch:
 
     def close(self) -> None:
         self.client.disconnect()
+
+
+def watch(session: requests.Session) -> List[requests.Response]:
+    """Every response ``session`` receives from now on, through requests' own response hook."""
+    responses: List[requests.Response] = []
+    session.hooks["response"].append(lambda response, *args, **kwargs: responses.append(response))
+    return responses
+
+
+def record(session: requests.Session) -> List[Tuple[str, str, int]]:
+    """Every (method, path, status) ``session`` sends from now on, through requests' own response hook."""
+    seen: List[Tuple[str, str, int]] = []
+
+    def hook(response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        seen.append((response.request.method or "", requests.utils.urlparse(response.url).path,
+                     response.status_code))
+
+    session.hooks["response"].append(hook)
+    return seen

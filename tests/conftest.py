@@ -24,7 +24,7 @@ from __future__ import annotations
 import sys
 import uuid
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, Tuple
 
 import pytest
 import requests
@@ -103,6 +103,19 @@ def client(couch_server: CouchServer) -> Iterator[Any]:
 
     with couchdb(couch_server.user, couch_server.password, url=couch_server.url) as connected:
         yield connected
+
+
+@pytest.fixture
+def user(couch_server: CouchServer, admin_session: requests.Session) -> Iterator[Tuple[str, str]]:
+    """A fresh non-admin user in ``_users``: (name, password); deleted afterwards."""
+    name, password = "user-" + uuid.uuid4().hex[:10], "Pw-" + uuid.uuid4().hex
+    url = f"{couch_server.url}/_users/org.couchdb.user:{name}"
+    response = admin_session.put(url, json={"name": name, "password": password, "roles": [], "type": "user"},
+                                 timeout=30)
+    assert response.status_code in (201, 202), response.text
+    yield name, password
+    rev = admin_session.get(url, timeout=30).json()["_rev"]
+    admin_session.delete(url, params={"rev": rev}, timeout=30)
 
 
 @pytest.fixture

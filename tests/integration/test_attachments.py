@@ -4,10 +4,10 @@ from __future__ import annotations
 import io
 import os
 import tempfile
-from typing import Any, Iterator, List
+from typing import Any, Iterator
 
 import pytest
-import requests
+from _fakes import watch
 
 from cloudant import couchdb
 from cloudant.database import CouchDatabase
@@ -15,12 +15,6 @@ from cloudant.document import Document
 from cloudant.error import Conflict, NotFound
 
 SPECIAL_NAMES = ["a/b.txt", "q?x", "h#x", "p%x", "pl+x", "sp x", "é.txt", "amp&;=", "中文/😀"]
-
-
-def _watch(client: Any) -> List[requests.Response]:
-    responses: List[requests.Response] = []
-    client.r_session.hooks["response"].append(lambda response, *args, **kwargs: responses.append(response))
-    return responses
 
 
 @pytest.fixture
@@ -77,7 +71,7 @@ def test_bodies_of_every_kind(doc: Document) -> None:
 
 def test_put_keeps_local_edits_and_a_later_save_keeps_the_attachments(client: Any, doc: Document) -> None:
     doc["unsaved"] = "edit"
-    responses = _watch(client)
+    responses = watch(client.r_session)
     doc.put_attachment("one.txt", "text/plain", "1")
     doc.put_attachment("two.bin", "application/octet-stream", b"\x00\x02")
     assert [r.request.method for r in responses] == ["PUT", "PUT"]  # no fetch before or after

@@ -7,24 +7,13 @@ import uuid
 from typing import Any, Iterator, List, Tuple
 
 import pytest
+from _fakes import record
 import requests
 
 from cloudant import cloudant, couchdb, couchdb_admin_party
 from cloudant.client import CouchDB
 from cloudant.database import CouchDatabase
 from cloudant.error import CloudantArgumentError, CloudantClientException
-
-
-def record(session: requests.Session) -> List[Tuple[str, str, int]]:
-    """Every (method, path, status) the session sends from now on, through requests' own response hook."""
-    seen: List[Tuple[str, str, int]] = []
-
-    def hook(response: requests.Response, *args: Any, **kwargs: Any) -> None:
-        seen.append((response.request.method or "", requests.utils.urlparse(response.url).path,
-                     response.status_code))
-
-    session.hooks["response"].append(hook)
-    return seen
 
 
 @pytest.fixture

@@ -1,22 +1,16 @@
 """Databases against a live server: documents in and out, the cache, _all_docs, bulk writes, maintenance."""
 from __future__ import annotations
 
-from typing import Any, List
+from typing import Any
 
 import pytest
+from _fakes import watch
 import requests
 
 from cloudant import couchdb
 from cloudant.database import CouchDatabase
 from cloudant.document import Document
 from cloudant.error import CloudantArgumentError, CloudantDatabaseException, Conflict
-
-
-def _watch(client: Any) -> List[requests.Response]:
-    """Record every response the client's session receives (requests' own response hook)."""
-    responses: List[requests.Response] = []
-    client.r_session.hooks["response"].append(lambda response, *args, **kwargs: responses.append(response))
-    return responses
 
 
 def _skip_on_pouchdb(couch_server: Any, what: str) -> None:
@@ -60,7 +54,7 @@ def test_a_database_name_with_special_characters_works(client: Any, couch_server
 
 
 def test_illegal_names_fail_before_any_request(client: Any) -> None:
-    responses = _watch(client)
+    responses = watch(client.r_session)
     with pytest.raises(CloudantArgumentError):
         CouchDatabase(client, "Not-Legal")
     with pytest.raises(CloudantArgumentError):
@@ -102,7 +96,7 @@ def test_new_document_is_empty_and_cached(db: Any) -> None:
 def test_getitem_is_one_get_and_missing_ids_are_key_errors(client: Any, db: Any) -> None:
     db.create_document({"_id": "a/b c", "v": 1})
     dict.clear(db)
-    responses = _watch(client)
+    responses = watch(client.r_session)
     assert db["a/b c"]["v"] == 1
     assert [r.request.method for r in responses] == ["GET"]
     with pytest.raises(KeyError):
@@ -138,7 +132,7 @@ def test_iterating_1050_documents_yields_each_once_and_caches_none(client: Any, 
         ids = ["doc-%05d" % i for i in range(1050)]
         db.bulk_docs([{"_id": doc_id, "n": n} for n, doc_id in enumerate(ids)], raise_on_error=True)
         db._fetch_limit = 100
-        responses = _watch(client)
+        responses = watch(client.r_session)
         seen = [(doc["_id"], doc["n"]) for doc in db]
         assert sorted(seen) == [(doc_id, n) for n, doc_id in enumerate(ids)]
         assert len(seen) == len(set(seen)) == 1050
@@ -216,7 +210,7 @@ def test_gzipped_bulk_docs_are_stored_intact(couch_server: Any, db: Any) -> None
     docs = [{"_id": "gz-%04d" % i, "text": "payload %d " % i * 20, "n": i} for i in range(500)]
     with couchdb(couch_server.user, couch_server.password, url=couch_server.url, gzip_threshold=1024) as gz:
         gz_db = CouchDatabase(gz, db.database_name)
-        responses = _watch(gz)
+        responses = watch(gz.r_session)
         gz_db.bulk_docs(docs, raise_on_error=True)
         assert responses[0].request.headers.get("Content-Encoding") == "gzip"
     assert db.doc_count() == 500

@@ -6,6 +6,7 @@ import json
 from typing import Any, Dict, List
 
 import pytest
+from _fakes import watch
 import requests
 
 from cloudant.document import Document
@@ -13,12 +14,6 @@ from cloudant.error import CloudantDocumentException, Conflict, NotFound
 
 SPECIAL_IDS = ["a/b", "what?", "hash#tag", "100%", "a+b", "with space", "é-ü-中文", "a&b;c=d", "_design/x y",
                "_local/l/1", "tab\tnew\nline", "emoji-😀"]
-
-
-def _watch(client: Any) -> List[requests.Response]:
-    responses: List[requests.Response] = []
-    client.r_session.hooks["response"].append(lambda response, *args, **kwargs: responses.append(response))
-    return responses
 
 
 def _stored(admin_session: requests.Session, doc: Document) -> Dict[str, Any]:
@@ -75,7 +70,7 @@ def test_dot_segment_ids_round_trip(db: Any, doc_id: str) -> None:
 
 def test_save_is_one_request(client: Any, db: Any) -> None:
     doc = Document(db, "one")
-    responses = _watch(client)
+    responses = watch(client.r_session)
     doc.save()
     doc["x"] = 1
     doc.save()
@@ -137,7 +132,7 @@ def test_fetch_of_an_unchanged_document_is_answered_304(client: Any, db: Any,
     doc["v"] = 1
     doc.save()
     doc.fetch()
-    responses = _watch(client)
+    responses = watch(client.r_session)
     doc.fetch()
     assert [r.status_code for r in responses] == [304]
     assert doc["v"] == 1 and doc["_rev"].startswith("1-")
@@ -154,7 +149,7 @@ def test_fetch_after_a_local_edit_restores_the_servers_content(client: Any, db: 
     doc.save()
     doc.fetch()
     doc["v"] = "local"
-    responses = _watch(client)
+    responses = watch(client.r_session)
     doc.fetch()
     assert [r.status_code for r in responses] == [200]
     assert doc["v"] == 1

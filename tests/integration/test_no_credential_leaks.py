@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import logging
 import uuid
-from typing import Any, Iterator, List, Tuple
+from typing import Any, List, Tuple
 
 import pytest
 import requests
@@ -22,18 +22,6 @@ from cloudant.client import Cloudant, CouchDB
 from cloudant.error import CloudantConnectionError, CloudantHTTPError, Unauthorized
 
 pytestmark = pytest.mark.requires("users_db")
-
-
-@pytest.fixture
-def user(couch_server: Any, admin_session: requests.Session) -> Iterator[Tuple[str, str]]:
-    name, password = "leak-" + uuid.uuid4().hex[:10], "Pw" + uuid.uuid4().hex
-    url = f"{couch_server.url}/_users/org.couchdb.user:{name}"
-    response = admin_session.put(url, json={"name": name, "password": password, "roles": [], "type": "user"},
-                                 timeout=30)
-    assert response.status_code in (201, 202), response.text
-    yield name, password
-    rev = admin_session.get(url, timeout=30).json()["_rev"]
-    admin_session.delete(url, params={"rev": rev}, timeout=30)
 
 
 @pytest.fixture

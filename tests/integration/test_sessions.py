@@ -6,10 +6,10 @@ import base64
 import hashlib
 import hmac
 import time
-import uuid
-from typing import Any, Iterator, List, Tuple
+from typing import Any, Tuple
 
 import pytest
+from _fakes import record
 import requests
 
 from cloudant import couchdb, couchdb_admin_party
@@ -17,36 +17,11 @@ from cloudant.client import CouchDB
 from cloudant.error import Unauthorized
 
 
-def record(session: requests.Session) -> List[Tuple[str, str, int]]:
-    """Every (method, path, status) the session sends from now on, through requests' own response hook."""
-    seen: List[Tuple[str, str, int]] = []
-
-    def hook(response: requests.Response, *args: Any, **kwargs: Any) -> None:
-        seen.append((response.request.method or "", requests.utils.urlparse(response.url).path,
-                     response.status_code))
-
-    session.hooks["response"].append(hook)
-    return seen
-
-
 def replace_cookie(session: requests.Session, value: str) -> None:
     """Put ``value`` in place of the AuthSession cookie the server set (same domain and path)."""
     cookies = [cookie for cookie in session.cookies if cookie.name == "AuthSession"]
     assert len(cookies) == 1
     cookies[0].value = value
-
-
-@pytest.fixture
-def user(couch_server: Any, admin_session: requests.Session) -> Iterator[Tuple[str, str]]:
-    """A fresh non-admin user in ``_users``: (name, password)."""
-    name, password = "user-" + uuid.uuid4().hex[:10], "pw-" + uuid.uuid4().hex
-    url = f"{couch_server.url}/_users/org.couchdb.user:{name}"
-    response = admin_session.put(url, json={"name": name, "password": password, "roles": [], "type": "user"},
-                                 timeout=30)
-    assert response.status_code in (201, 202), response.text
-    yield name, password
-    rev = admin_session.get(url, timeout=30).json()["_rev"]
-    admin_session.delete(url, params={"rev": rev}, timeout=30)
 
 
 # -- cookie sessions ---------------------------------------------------------------------------------------------
