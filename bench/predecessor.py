@@ -25,8 +25,10 @@ from cloudant.result import Result  # noqa: E402
 
 
 def connect(auth: str) -> Any:
+    # A timeout, which 2.15 does not set by itself, so that a stalled server fails the task instead of hanging it.
     return CouchDB(os.environ.get("COUCHDB_USER") or "admin", os.environ.get("COUCHDB_PASSWORD") or "admin",
-                   url=os.environ["COUCHDB_URL"].rstrip("/"), connect=True, use_basic_auth=(auth == "basic"))
+                   url=os.environ["COUCHDB_URL"].rstrip("/"), connect=True, use_basic_auth=(auth == "basic"),
+                   timeout=(30, 60))
 
 
 def measure(run: Callable[[], Any], reps: int, setup: Callable[[], Any] = None,
@@ -133,6 +135,8 @@ def task_bulk(client: Any, args: Dict[str, Any]) -> Dict[str, Any]:
 
 def task_changes(client: Any, args: Dict[str, Any]) -> Dict[str, Any]:
     database = client[args["db"]]
+    # The same request as the new library's: uncompressed, so that the server sends every line at once.
+    client.r_session.headers["Accept-Encoding"] = "identity"
 
     def run() -> None:  # stops by itself after the last change, as the new library's run does
         feed = database.changes(feed="continuous", since=0, limit=args["docs"], timeout=10000)

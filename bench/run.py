@@ -85,7 +85,7 @@ def predecessor_runner(args: argparse.Namespace) -> Optional[Callable[..., Dict[
         task_args.setdefault("auth", args.auth)
         # -I: isolated mode, so the checkout's own cloudant package can never shadow the predecessor.
         return subprocess_json([str(python), "-I", str(HERE / "predecessor.py"), task, json.dumps(task_args)],
-                               timeout=3600)
+                               timeout=1800)
     return run
 
 
