@@ -46,6 +46,7 @@ def pytest_configure(config: pytest.Config) -> None:
         f"(one of: {', '.join(sorted(CAPABILITIES))})",
     )
     config.addinivalue_line("markers", "cluster: needs a multi-node CouchDB cluster (implies requires('cluster'))")
+    config.addinivalue_line("markers", "node_failure: kills a cluster node for good; run last, on its own")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list) -> None:
