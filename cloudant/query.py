@@ -119,14 +119,7 @@ def check_query(body: Mapping[str, Any], need_selector: bool = True) -> Dict[str
     :raises CloudantArgumentError: 129 unknown key, 130 wrong type, 142 a
         negative count, 146 a malformed ``use_index``, 131 no selector.
     """
-    checked = {key: value for key, value in body.items() if value is not None}
-    for key, value in checked.items():
-        types = QUERY_ARGS.get(key)
-        if types is None:
-            raise CloudantArgumentError(129, key)
-        check_type(key, value, types, code=130)
-        if key in _NON_NEGATIVE and value < 0:
-            raise CloudantArgumentError(142, key, value)
+    checked = _checked_against(body, QUERY_ARGS, unknown_code=129, type_code=130)
     use_index = checked.get("use_index")
     if isinstance(use_index, (list, tuple)):
         if not 1 <= len(use_index) <= 2 or not all(isinstance(part, str) and part for part in use_index):
@@ -146,15 +139,21 @@ def check_search(params: Mapping[str, Any]) -> Dict[str, Any]:
     :raises CloudantArgumentError: 104 without exactly one of ``query``/``q``,
         105 an unknown parameter, 106 a wrong type, 142 a negative count.
     """
-    checked = {key: value for key, value in params.items() if value is not None}
-    given = [key for key in ("query", "q") if key in checked]
-    if len(given) != 1 or checked[given[0]] == "":
+    given = [key for key in ("query", "q") if params.get(key) is not None]
+    if len(given) != 1 or params[given[0]] == "":
         raise CloudantArgumentError(104, dict(params))
+    return _checked_against(params, SEARCH_ARGS, unknown_code=105, type_code=106)
+
+
+def _checked_against(options: Mapping[str, Any], table: Mapping[str, Any], unknown_code: int,
+                     type_code: int) -> Dict[str, Any]:
+    """``options`` without ``None`` values, each checked against ``table`` (name, type, no negative count)."""
+    checked = {key: value for key, value in options.items() if value is not None}
     for key, value in checked.items():
-        types = SEARCH_ARGS.get(key)
+        types = table.get(key)
         if types is None:
-            raise CloudantArgumentError(105, key)
-        check_type(key, value, types, code=106)
+            raise CloudantArgumentError(unknown_code, key)
+        check_type(key, value, types, code=type_code)
         if key in _NON_NEGATIVE and value < 0:
             raise CloudantArgumentError(142, key, value)
     return checked
