@@ -42,8 +42,10 @@ WORKLOADS: Dict[str, Callable[[Context], List[Row]]] = {
 def parse_args(argv: List[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="small sizes and 3 repetitions: under a minute")
-    parser.add_argument("--docs", type=int, help="documents (and changes, view rows) for W2-W4; default 100000")
-    parser.add_argument("--calls", type=int, help="small calls in W1, spread over 4 operations; default 2000")
+    parser.add_argument("--docs", type=int,
+                        help="documents (and changes, view rows) for W2-W4; default 100000 (5000 with --quick)")
+    parser.add_argument("--calls", type=int,
+                        help="small calls in W1, spread over 4 operations; default 2000 (400 with --quick)")
     parser.add_argument("--reps", type=int, default=3,
                         help="timed repetitions per side (W1: at least 5, it is cheap and noisy); default 3")
     parser.add_argument("--page-size", type=int, default=1000, help="rows per page for Result; default 1000")
@@ -54,7 +56,7 @@ def parse_args(argv: List[str]) -> argparse.Namespace:
     parser.add_argument("--no-predecessor", action="store_true", help="skip python-cloudant 2.15.0")
     parser.add_argument("--output", type=Path, default=RESULTS, help="markdown file to write")
     args = parser.parse_args(argv)
-    args.docs = args.docs or (10000 if args.quick else 100000)
+    args.docs = args.docs or (5000 if args.quick else 100000)
     args.calls = args.calls or (400 if args.quick else 2000)
     args.only = [name.strip().upper() for name in args.only.split(",") if name.strip()]
     unknown = set(args.only) - set(WORKLOADS)

@@ -211,8 +211,12 @@ def _w2_result(ctx: Context) -> List[Row]:
     rows = [_with_predecessor(ctx, row, "result", db=ctx.data_db, docs=ctx.docs, page_size=page)]
     # The skip pager gets slower with every page, so it is timed once; the ratio is how much faster we are.
     skip_seconds = timed(_counted(ctx.docs, skip, "skip pager"))
+    # skip costs the server every row before the page, so the gap grows with the size: the target is set for
+    # the full 100,000 documents.
+    full_size = ctx.docs >= 100000
     rows.append(Row("W2", "Result vs skip-based pager (speed-up)", size, timing.ours_median, skip_seconds,
-                    skip_seconds / timing.ours_median, 3.0, kind="speedup"))
+                    skip_seconds / timing.ours_median, 3.0 if full_size else None, kind="speedup",
+                    note="" if full_size else "the >= 3x target is for 100,000 documents"))
     if ctx.memory is not None:
         rows.append(_memory_row(ctx, "result", "Result iteration: peak RSS growth", page_size=page))
     return rows
