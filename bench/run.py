@@ -41,19 +41,22 @@ WORKLOADS: Dict[str, Callable[[Context], List[Row]]] = {
 
 def parse_args(argv: List[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="small sizes and 3 repetitions: under a minute")
+    parser.add_argument("--quick", action="store_true",
+                        help="small sizes, 3 repetitions, no predecessor: under a minute")
     parser.add_argument("--docs", type=int,
                         help="documents (and changes, view rows) for W2-W4; default 100000 (5000 with --quick)")
     parser.add_argument("--calls", type=int,
                         help="small calls in W1, spread over 4 operations; default 2000 (400 with --quick)")
     parser.add_argument("--reps", type=int, default=3,
-                        help="timed repetitions per side (W1: at least 5, it is cheap and noisy); default 3")
+                        help="timed repetitions per side (W1: at least 5 unless --quick); default 3")
     parser.add_argument("--page-size", type=int, default=1000, help="rows per page for Result; default 1000")
     parser.add_argument("--batch-size", type=int, default=1000, help="documents per bulk_docs call")
     parser.add_argument("--only", default="W1,W2,W3,W4", help="comma-separated workloads, e.g. W1,W3")
     parser.add_argument("--auth", choices=("cookie", "basic"), default="cookie",
                         help="how both sides authenticate; default a cookie session, the library's default")
     parser.add_argument("--no-predecessor", action="store_true", help="skip python-cloudant 2.15.0")
+    parser.add_argument("--predecessor", action="store_true",
+                        help="time python-cloudant 2.15.0 in a --quick run too (it doubles the time)")
     parser.add_argument("--output", type=Path, default=RESULTS, help="markdown file to write")
     args = parser.parse_args(argv)
     args.docs = args.docs or (5000 if args.quick else 100000)
@@ -79,7 +82,7 @@ def subprocess_json(command: List[str], timeout: float) -> Dict[str, Any]:
 
 def predecessor_runner(args: argparse.Namespace) -> Optional[Callable[..., Dict[str, Any]]]:
     python = predecessor_python()
-    if args.no_predecessor or not python.exists():
+    if args.no_predecessor or not python.exists() or (args.quick and not args.predecessor):
         return None
 
     def run(task: str, **task_args: Any) -> Dict[str, Any]:
@@ -170,8 +173,8 @@ def report(args: argparse.Namespace, ctx: Context, rows: List[Row]) -> str:
         "- client: cloudant %s, requests %s, Python %s on %s" % (
             cloudant.__version__, requests.__version__, platform.python_version(), platform.machine()),
         "- sizes: %d docs/changes/rows, %d small calls, page size %d, bulk batches of %d; %d repetitions per "
-        "side, W1 at least 5 (median), %s auth" % (args.docs, args.calls, args.page_size, args.batch_size,
-                                                   args.reps, args.auth),
+        "side, W1 %d (median), %s auth" % (args.docs, args.calls, args.page_size, args.batch_size,
+                                                   args.reps, ctx.w1_reps, args.auth),
         "- ratio = our median / bare requests.Session median for the same HTTP calls (lower is better)",
     ]
     heading += ["- " + note for note in ctx.notes]
@@ -184,8 +187,9 @@ def main(argv: List[str]) -> int:
     print("benchmarking against %s %s at %s" % (server.kind, server.version, server.url), file=sys.stderr)
     client, bare = our_client(server, args.auth), bare_session(server, args.auth)
     ctx = Context(server, client, bare, args.reps, args.calls, args.docs, args.page_size, args.batch_size,
-                  predecessor=predecessor_runner(args), memory=memory_runner(args))
-    if ctx.predecessor is None and not args.no_predecessor:
+                  predecessor=predecessor_runner(args), memory=memory_runner(args),
+                  w1_reps=args.reps if args.quick else max(args.reps, 5))
+    if ctx.predecessor is None and not args.no_predecessor and not args.quick:
         ctx.notes.append("python-cloudant 2.15.0 not measured: run `python bench/setup_predecessor.py` first")
     try:
         if set(args.only) & {"W2", "W3", "W4"}:

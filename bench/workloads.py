@@ -36,6 +36,7 @@ class Context:
     batch_size: int
     data_db: Optional[str] = None
     query_docs: Optional[int] = None  # documents the W4 query selects (fewer where only skip can page)
+    w1_reps: int = 5  # small calls are cheap and noisy: more repetitions (fewer with --quick)
     predecessor: Optional[Callable[..., Dict[str, Any]]] = None
     memory: Optional[Callable[..., Dict[str, Any]]] = None
     notes: List[str] = field(default_factory=list)
@@ -93,9 +94,9 @@ def _w1_rows(ctx: Context, name: str) -> List[Row]:
     ]
     rows, ours_total, bare_total, pred_total = [], 0.0, 0.0, 0.0
     for label, ours, bare_call, task in operations:
-        timing = compare_calls(ours, bare_call, per_op, max(ctx.reps, 5))
+        timing = compare_calls(ours, bare_call, per_op, ctx.w1_reps)
         row = _with_predecessor(ctx, ratio_row("W1", label, "%d calls" % per_op, timing, 1.10),
-                                "w1", op=task, db=name, calls=per_op, reps=max(ctx.reps, 5))
+                                "w1", op=task, db=name, calls=per_op, reps=ctx.w1_reps)
         ours_total += timing.ours_median
         bare_total += timing.bare_median
         pred_total = pred_total + row.predecessor * timing.bare_median if row.predecessor else float("nan")
