@@ -67,7 +67,8 @@ def read_changes(db) -> None:
     for change in feed:
         state = "deleted" if change.get("deleted") else "rev " + change["changes"][0]["rev"][:12] + "..."
         print("  %-8s %s" % (change["id"], state))
-    print("last_seq: %s" % feed.last_seq)
+    seq = str(feed.last_seq)  # an opaque token on CouchDB 2+ and Cloudant: pass it back as since=, never parse it
+    print("last_seq: %s" % (seq if len(seq) <= 24 else seq[:24] + "..."))
 
 
 def read_db_updates(client, name: str) -> None:
