@@ -19,52 +19,61 @@ from _common import Server, bare_session, batches, make_docs, our_client, post_j
 SOCKET_WAITS = ("recv_into", "sendall", "connect", "poll", "select")
 
 
-def scenario(name: str, client: Any, db_name: str, args: argparse.Namespace) -> Callable[[], Any]:
+def small_calls(client: Any, db_name: str, calls: int) -> Dict[str, Callable[[], Any]]:
+    """The W1 scenarios: ``calls`` calls each."""
     database = client[db_name]
 
     def lookup() -> None:
-        for _ in range(args.calls):
+        for _ in range(calls):
             client[db_name]
             del client[db_name]
 
     def repeat(call: Callable[[], Any]) -> Callable[[], None]:
-        return lambda: [call() for _ in range(args.calls)]
+        return lambda: [call() for _ in range(calls)]
 
+    return {"lookup": lookup, "metadata": repeat(database.metadata), "all_dbs": repeat(client.all_dbs),
+            "session": repeat(client.session)}
+
+
+def bulk(client: Any, docs: int) -> None:
+    """Write ``docs`` documents with ``bulk_docs`` into a fresh database, then delete it."""
+    target = client.create_database(unique_name("bench-profile"))
+    try:
+        for batch in batches(make_docs(docs, "new"), 1000):
+            target.bulk_docs(batch)
+    finally:
+        target.delete()
+
+
+def large_results(client: Any, db_name: str, docs: int) -> Dict[str, Callable[[], Any]]:
+    """The W2-W4 scenarios over a database of ``docs`` documents."""
+    from cloudant.design_document import DesignDocument
+    from cloudant.query import Query
     from cloudant.result import QueryResult, Result
+    from cloudant.view import View
 
-    def view() -> int:
-        from cloudant.design_document import DesignDocument
-        from cloudant.view import View
-
-        return sum(1 for _ in Result(View(DesignDocument(database, "_design/bench"), "by_n"), page_size=1000))
-
-    def query() -> int:
-        from cloudant.query import Query
-
-        return sum(1 for _ in QueryResult(Query(database, selector={"n": {"$gte": 0}}), page_size=1000))
-
-    def bulk() -> None:
-        target = client.create_database(unique_name("bench-profile"))
-        try:
-            for batch in batches(make_docs(args.docs, "new"), 1000):
-                target.bulk_docs(batch)
-        finally:
-            target.delete()
+    database = client[db_name]
 
     def changes() -> int:
-        feed, count = database.changes(feed="continuous", since=0, limit=args.docs, timeout=10000), 0
+        feed, count = database.changes(feed="continuous", since=0, limit=docs, timeout=10000), 0
         for _ in feed:
             count += 1
-            if count == args.docs - 1000:  # pouchdb-server holds back the tail of a large backlog
+            if count == docs:
                 feed.stop()
         return count
 
-    scenarios: Dict[str, Callable[[], Any]] = {
-        "lookup": lookup, "metadata": repeat(database.metadata), "all_dbs": repeat(client.all_dbs),
-        "session": repeat(client.session), "iterate_db": lambda: sum(1 for _ in database),
+    view = View(DesignDocument(database, "_design/bench"), "by_n")
+    query = Query(database, selector={"n": {"$gte": 0}})
+    return {
+        "iterate_db": lambda: sum(1 for _ in database), "bulk": lambda: bulk(client, docs), "changes": changes,
         "result": lambda: sum(1 for _ in Result(database.all_docs, include_docs=True, page_size=1000)),
-        "bulk": bulk, "changes": changes, "view": view, "query": query,
+        "view": lambda: sum(1 for _ in Result(view, page_size=1000)),
+        "query": lambda: sum(1 for _ in QueryResult(query, page_size=1000)),
     }
+
+
+def scenario(name: str, client: Any, db_name: str, args: argparse.Namespace) -> Callable[[], Any]:
+    scenarios = {**small_calls(client, db_name, args.calls), **large_results(client, db_name, args.docs)}
     return scenarios[name]
 
 

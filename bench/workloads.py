@@ -13,7 +13,7 @@ from typing import Any, Callable, Dict, List, Optional
 
 import requests
 
-from _common import (Row, Server, batches, compare, compare_calls, get_json, make_docs, post_json, ratio_row,
+from _common import (Row, Server, Timing, batches, compare, compare_calls, get_json, make_docs, post_json, ratio_row,
                      timed, unique_name)
 
 FEED_CHUNK = 64 * 1024  # bytes per read, the same on both sides (the library's default)
@@ -194,7 +194,7 @@ def _w2_result(ctx: Context) -> List[Row]:
     from cloudant.result import Result
 
     database = ctx.client[ctx.data_db]
-    url, page = ctx.url(ctx.data_db, "_all_docs"), ctx.page_size
+    url, page, size = ctx.url(ctx.data_db, "_all_docs"), ctx.page_size, "%d docs" % ctx.docs
 
     def ours() -> int:
         return sum(1 for _ in Result(database.all_docs, include_docs=True, page_size=page))
@@ -202,25 +202,29 @@ def _w2_result(ctx: Context) -> List[Row]:
     def bare() -> int:
         return bare_key_pager(ctx.bare, url, page, {"include_docs": "true"}, lambda row: row["doc"])
 
-    def skip() -> int:
-        return bare_skip_pager(ctx.bare, url, page, {"include_docs": "true"}, lambda row: row["doc"])
-
-    ours_run = _counted(ctx.docs, ours, "Result")
-    timing = compare(ours_run, _counted(ctx.docs, bare, "bare pager"), ctx.reps)
-    size = "%d docs" % ctx.docs
+    timing = compare(_counted(ctx.docs, ours, "Result"), _counted(ctx.docs, bare, "bare pager"), ctx.reps)
     row = ratio_row("W2", "Result(all_docs, include_docs, page_size=%d)" % page, size, timing, 1.15)
-    rows = [_with_predecessor(ctx, row, "result", db=ctx.data_db, docs=ctx.docs, page_size=page)]
-    # The skip pager gets slower with every page, so it is timed once; the ratio is how much faster we are.
-    skip_seconds = timed(_counted(ctx.docs, skip, "skip pager"))
-    # skip costs the server every row before the page, so the gap grows with the size: the target is set for
-    # the full 100,000 documents.
-    full_size = ctx.docs >= 100000
-    rows.append(Row("W2", "Result vs skip-based pager (speed-up)", size, timing.ours_median, skip_seconds,
-                    skip_seconds / timing.ours_median, 3.0 if full_size else None, kind="speedup",
-                    note="" if full_size else "the >= 3x target is for 100,000 documents"))
+    rows = [_with_predecessor(ctx, row, "result", db=ctx.data_db, docs=ctx.docs, page_size=page),
+            _skip_row(ctx, timing)]
     if ctx.memory is not None:
         rows.append(_memory_row(ctx, "result", "Result iteration: peak RSS growth", page_size=page))
     return rows
+
+
+def _skip_row(ctx: Context, timing: Timing) -> Row:
+    """How much faster our pages are than ``skip`` pages. The skip pager slows down with every page, so it is
+    timed once; and as each page costs the server every row before it, the target is set for 100,000 documents.
+    """
+    url, page = ctx.url(ctx.data_db, "_all_docs"), ctx.page_size
+
+    def skip() -> int:
+        return bare_skip_pager(ctx.bare, url, page, {"include_docs": "true"}, lambda row: row["doc"])
+
+    seconds = timed(_counted(ctx.docs, skip, "skip pager"))
+    full_size = ctx.docs >= 100000
+    return Row("W2", "Result vs skip-based pager (speed-up)", "%d docs" % ctx.docs, timing.ours_median, seconds,
+               seconds / timing.ours_median, 3.0 if full_size else None, kind="speedup",
+               note="" if full_size else "the >= 3x target is for 100,000 documents")
 
 
 def _w2_bulk(ctx: Context) -> Row:
@@ -291,12 +295,34 @@ def _continuous_changes_sent(ctx: Context, url: str) -> int:
     return count
 
 
+def ours_continuous(database: Any, docs: int, expected: int) -> int:
+    """Our continuous feed, stopped after ``expected`` changes."""
+    feed = database.changes(feed="continuous", since=0, limit=docs, timeout=10000)
+    count = 0
+    for _ in feed:
+        count += 1
+        if count == expected:
+            feed.stop()
+    return count
+
+
+def bare_continuous(session: requests.Session, url: str, docs: int, expected: int) -> int:
+    """The same request read with ``iter_lines`` and ``json.loads``, stopped after ``expected`` changes."""
+    params = {"feed": "continuous", "since": 0, "limit": docs, "timeout": 10000}
+    count = 0
+    with session.get(url, params=params, stream=True, timeout=(30, 40), headers=IDENTITY) as response:
+        response.raise_for_status()
+        for line in response.iter_lines(chunk_size=FEED_CHUNK):
+            if line and "seq" in json.loads(line):
+                count += 1
+                if count == expected:
+                    break
+    return count
+
+
 def w3_changes(ctx: Context) -> List[Row]:
     """Read every change of the populated database as a continuous feed, and as a normal one."""
-    database = ctx.client[ctx.data_db]
-    url = ctx.url(ctx.data_db, "_changes")
-    size = "%d changes" % ctx.docs
-
+    database, url = ctx.client[ctx.data_db], ctx.url(ctx.data_db, "_changes")
     # pouchdb-server 4.2.0 ignores ``limit`` and ``timeout`` on continuous feeds and never ends them (and,
     # when gzip is accepted, holds back the tail of a large backlog). So both sides stop by themselves after
     # the number of changes the server really sends, counted once beforehand (CouchDB ends the feed there).
@@ -304,41 +330,16 @@ def w3_changes(ctx: Context) -> List[Row]:
     if expected < ctx.docs:
         ctx.notes.append("W3: %s sent %d of %d changes on a continuous feed from since=0; both sides read "
                          "those %d" % (ctx.server.kind, expected, ctx.docs, expected))
-
-    def ours_continuous() -> int:
-        feed = database.changes(feed="continuous", since=0, limit=ctx.docs, timeout=10000)
-        count = 0
-        for _ in feed:
-            count += 1
-            if count == expected:
-                feed.stop()
-        return count
-
-    def bare_continuous() -> int:
-        params = {"feed": "continuous", "since": 0, "limit": ctx.docs, "timeout": 10000}
-        count = 0
-        with ctx.bare.get(url, params=params, stream=True, timeout=(30, 40), headers=IDENTITY) as response:
-            response.raise_for_status()
-            for line in response.iter_lines(chunk_size=FEED_CHUNK):
-                if line and "seq" in json.loads(line):
-                    count += 1
-                    if count == expected:
-                        break
-        return count
-
-    def ours_normal() -> int:
-        return sum(1 for _ in database.changes(since=0, limit=ctx.docs))
-
-    def bare_normal() -> int:
-        return len(get_json(ctx.bare, url, params={"since": 0, "limit": ctx.docs})["results"])
-
-    continuous = compare(_counted(expected, ours_continuous, "continuous feed"),
-                         _counted(expected, bare_continuous, "line reader"), ctx.reps)
+    continuous = compare(_counted(expected, lambda: ours_continuous(database, ctx.docs, expected), "feed"),
+                         _counted(expected, lambda: bare_continuous(ctx.bare, url, ctx.docs, expected), "lines"),
+                         ctx.reps)
     row = ratio_row("W3", "db.changes(feed='continuous') vs iter_lines+json.loads", "%d changes" % expected,
                     continuous, 1.10)
     rows = [_with_predecessor(ctx, row, "changes", db=ctx.data_db, docs=expected)]
-    normal = compare(_counted(ctx.docs, ours_normal, "normal feed"),
-                     _counted(ctx.docs, bare_normal, "json.loads"), ctx.reps)
-    rows.append(ratio_row("W3", "db.changes() normal feed, streamed vs one json.loads", size, normal, None,
+    normal = compare(_counted(ctx.docs, lambda: sum(1 for _ in database.changes(since=0, limit=ctx.docs)), "feed"),
+                     _counted(ctx.docs, lambda: len(get_json(ctx.bare, url, params={"since": 0, "limit": ctx.docs})
+                                                    ["results"]), "json.loads"), ctx.reps)
+    rows.append(ratio_row("W3", "db.changes() normal feed, streamed vs one json.loads", "%d changes" % ctx.docs,
+                          normal, None,
                           note="informational: ours decodes incrementally (flat memory), bare holds the body"))
     return rows
