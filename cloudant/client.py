@@ -359,10 +359,9 @@ class CouchDB(dict):
 
     def _fetch_database(self, name: str) -> Optional[CouchDatabase]:
         try:
-            check_database_name(name)
+            database = self._DATABASE_CLASS(self, name)  # checks the name: an illegal one cannot exist
         except CloudantArgumentError:
             return None
-        database = self._DATABASE_CLASS(self, name)
         return database if database._load_properties() else None
 
     def get(self, key: str, default: Any = None, remote: bool = False) -> Any:

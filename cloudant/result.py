@@ -213,12 +213,19 @@ class KeyPager:
         return self._ask(request)
 
     def _count(self, page: List[Row]) -> None:
-        for index, row in enumerate(page):
+        # Only the rows sharing the page's last key matter for resuming: walk back over them alone, so the
+        # cost is the length of that run, not of the page.
+        if page:
+            last_key = page[-1].get("key")
+            start = len(page) - 1
+            while start > 0 and _same(page[start - 1].get("key"), last_key):
+                start -= 1
             run = self._run
-            if run is not None and _same(run.key, row.get("key")):
-                run.count += 1
+            if start == 0 and run is not None and _same(run.key, last_key):
+                run.count += len(page)
             else:
-                self._run = _Run(row, known=self._yielded + index > 0 or self._origin_at_key_start)
+                self._run = _Run(page[start], known=self._yielded + start > 0 or self._origin_at_key_start)
+                self._run.count = len(page) - start
         self._yielded += len(page)
         if self._remaining is not None:
             self._remaining -= len(page)
