@@ -60,3 +60,7 @@ def couchdb_admin_party(**kwargs: Any) -> contextlib.AbstractContextManager[Couc
 
 from ._cloud_foundry import CloudFoundryService  # noqa: E402  (the client modules import __version__)
 from .client import Cloudant, CouchDB  # noqa: E402
+# Every public submodule is an attribute of the package after `import cloudant`, as in python-cloudant.
+from . import (_2to3, _client_session, _common_util, _messages, adapters, client, database,  # noqa: E402,F401
+               design_document, document, error, feed, index, query, replicator, result, scheduler,
+               security_document, view)

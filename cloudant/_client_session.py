@@ -20,7 +20,7 @@ from typing import Any, Dict, Generator, Optional, Tuple
 import requests
 from requests import Session
 
-from .error import CloudantConnectionError, CloudantTimeout, from_response
+from .error import CloudantConnectionError, CloudantTimeout, append_response_error_content, from_response
 
 __all__ = ["ClientSession", "BasicSession", "CookieSession", "IAMSession", "DEFAULT_TIMEOUT",
            "DEFAULT_IAM_TOKEN_URL"]
@@ -59,6 +59,7 @@ class ClientSession(Session):
         self._timeout = DEFAULT_TIMEOUT if timeout is None else timeout
         self._renew_lock = threading.Lock()
         self._generation = 0
+        self.hooks["response"].append(append_response_error_content)
 
     def __repr__(self) -> str:
         return "<%s user=%r>" % (type(self).__name__, self._username)

@@ -30,7 +30,7 @@ said: ``status_code``, ``error``, ``reason``, ``caused_by`` and ``request_id``
 from __future__ import annotations
 
 import json
-from typing import Any, Dict, Optional, Type
+from typing import Any, Dict, Optional, Tuple, Type
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
@@ -38,13 +38,13 @@ import requests
 from . import _messages
 
 __all__ = [
-    "CloudantException", "CloudantArgumentError", "CloudantClientException", "ClientNotConnected",
+    "CloudantException", "CataloguedException", "CloudantArgumentError", "CloudantClientException", "ClientNotConnected",
     "CloudantDatabaseException", "CloudantDesignDocumentException", "CloudantDocumentException",
     "CloudantFeedException", "CloudantIndexException", "CloudantReplicatorException",
     "CloudantViewException", "ResultException", "MalformedResponse", "CloudantConnectionError",
     "CloudantTimeout", "CloudantHTTPError", "BadRequest", "Unauthorized", "Forbidden", "NotFound",
     "Conflict", "PreconditionFailed", "RequestEntityTooLarge", "UnsupportedMediaType",
-    "TooManyRequests", "ServerError", "from_response", "redact_url",
+    "TooManyRequests", "ServerError", "from_response", "redact_url", "append_response_error_content",
 ]
 
 
@@ -63,22 +63,18 @@ def redact_url(url: Optional[str]) -> Optional[str]:
 class CloudantException(Exception):
     """Root of every exception this library raises.
 
-    Subclasses are raised as ``Cls(code, *args)``: the message is the
-    catalogue entry for ``code`` (see :mod:`cloudant._messages`) filled with
-    ``args``. An unknown code falls back to the args joined by spaces, or the
-    generic message.
+    Built as ``CloudantException(msg, code=None)``: ``str(exc)`` is ``msg`` and
+    ``exc.status_code`` is ``code``. The subclasses that stand for local misuse
+    are built as ``Cls(code, *args)`` instead (see :class:`CataloguedException`).
 
-    :param code: message code (or HTTP status for server-derived errors).
+    :param msg: the message.
+    :param code: a message code or HTTP status, or ``None``.
     """
 
-    _catalogue: _messages.Catalogue = _messages.GENERIC
+    _catalogue: Optional[_messages.Catalogue] = None
 
-    def __init__(self, code: Any = 100, *args: Any) -> None:
-        if isinstance(code, int) and not isinstance(code, bool):
-            message = self._format(code, args)
-        else:  # python-cloudant's CloudantException(msg, code=None) form
-            message, code = str(code), (args[0] if args else None)
-        super().__init__(message)
+    def __init__(self, msg: Any, code: Any = None) -> None:
+        super().__init__(msg)
         #: The message code (an HTTP status for the 4xx/5xx-numbered codes).
         self.code = code
 
@@ -97,17 +93,31 @@ class CloudantException(Exception):
                 state[name] = None
         return _rebuild, (type(self), str(self), state)
 
+
+class CataloguedException(CloudantException):
+    """An exception whose message comes from a catalogue of :mod:`cloudant._messages`.
+
+    Raised as ``Cls(code, *args)``: the message is the catalogue entry for
+    ``code`` filled with ``args``. An unknown code, or too few ``args`` for the
+    entry, falls back to code 100 and the section's generic message, as
+    python-cloudant 2.x did.
+
+    :param int code: the message code.
+    :param args: the values the message is filled with.
+    """
+
+    _catalogue: _messages.Catalogue = _messages.GENERIC
+
+    def __init__(self, code: Any = 100, *args: Any) -> None:
+        code, message = self._format(code, args)
+        super().__init__(message, code)
+
     @classmethod
-    def _format(cls, code: int, args: tuple) -> str:
-        template = cls._catalogue.get(code)
-        if template is not None:
-            try:
-                return template.format(*args)
-            except (IndexError, KeyError):
-                pass
-        if args and code not in cls._catalogue:
-            return " ".join(str(arg) for arg in args)
-        return cls._catalogue.get(100, _messages.GENERIC[100])
+    def _format(cls, code: Any, args: tuple) -> Tuple[Any, str]:
+        try:
+            return code, cls._catalogue[code].format(*args)
+        except (KeyError, IndexError, TypeError):
+            return 100, cls._catalogue[100]
 
 
 def _rebuild(cls: Type[CloudantException], message: str, state: Dict[str, Any]) -> CloudantException:
@@ -118,13 +128,13 @@ def _rebuild(cls: Type[CloudantException], message: str, state: Dict[str, Any]) 
     return exc
 
 
-class CloudantArgumentError(CloudantException):
+class CloudantArgumentError(CataloguedException):
     """An argument is of the wrong type or value; nothing was sent."""
 
     _catalogue = _messages.ARGUMENT_ERROR
 
 
-class CloudantClientException(CloudantException):
+class CloudantClientException(CataloguedException):
     """The client was misused, or a database is missing or already there."""
 
     _catalogue = _messages.CLIENT
@@ -137,49 +147,56 @@ class ClientNotConnected(CloudantClientException, AttributeError):
         super().__init__(104)
 
 
-class CloudantDatabaseException(CloudantException):
+class CloudantDatabaseException(CataloguedException):
     """A database operation failed."""
 
     _catalogue = _messages.DATABASE
 
+    @classmethod
+    def _format(cls, code: Any, args: tuple) -> Tuple[Any, str]:
+        # An HTTP status without an entry of its own (e.g. 500 from create()) reads as its arguments.
+        if code not in cls._catalogue and isinstance(code, int):
+            return code, " ".join(str(arg) for arg in args)
+        return super()._format(code, args)
 
-class CloudantDesignDocumentException(CloudantException):
+
+class CloudantDesignDocumentException(CataloguedException):
     """A design document is inconsistent."""
 
     _catalogue = _messages.DESIGN_DOCUMENT
 
 
-class CloudantDocumentException(CloudantException):
+class CloudantDocumentException(CataloguedException):
     """A document operation cannot be done as asked."""
 
     _catalogue = _messages.DOCUMENT
 
 
-class CloudantFeedException(CloudantException):
+class CloudantFeedException(CataloguedException):
     """A feed cannot be read as asked."""
 
     _catalogue = _messages.FEED
 
 
-class CloudantIndexException(CloudantException):
+class CloudantIndexException(CataloguedException):
     """A query index operation is not allowed."""
 
     _catalogue = _messages.INDEX
 
 
-class CloudantReplicatorException(CloudantException):
+class CloudantReplicatorException(CataloguedException):
     """A replication is missing or badly specified."""
 
     _catalogue = _messages.REPLICATOR
 
 
-class CloudantViewException(CloudantException):
+class CloudantViewException(CataloguedException):
     """A view cannot be used as asked."""
 
     _catalogue = _messages.VIEW
 
 
-class ResultException(CloudantException):
+class ResultException(CataloguedException):
     """A result cannot be indexed, sliced or iterated as asked."""
 
     _catalogue = _messages.RESULT
@@ -249,21 +266,47 @@ class CloudantHTTPError(requests.HTTPError, CloudantException):
         super().__init__(self._describe(response), response=response, request=request)
 
     def _describe(self, response: requests.Response) -> str:
-        text = "%d %s" % (response.status_code, response.reason or "")
-        details = ": ".join(part for part in (self.error, self.reason) if part)
-        if details:
-            text += " - " + details
-        if self.caused_by:
-            text += " (caused by %s)" % self.caused_by
-        text += " [%s %s]" % (self.method, self.url)
+        # requests' own raise_for_status() text, as python-cloudant raised it; response.reason carries
+        # CouchDB's error and reason (see append_response_error_content).
+        reason = response.reason
+        if isinstance(reason, bytes):
+            try:
+                reason = reason.decode("utf-8")
+            except UnicodeDecodeError:
+                reason = reason.decode("iso-8859-1")
+        kind = "Server" if response.status_code >= 500 else "Client"
+        text = "%s %s Error: %s for url: %s" % (response.status_code, kind, reason, self.url)
         if self.request_id:
-            text += " request id %s" % self.request_id
+            _add_note(self, "request id %s" % self.request_id)
+        if self.caused_by:
+            _add_note(self, "caused by %s" % self.caused_by)
         return text
 
     @property
     def status_code(self) -> int:
         """The HTTP status of the answer."""
         return self.code
+
+
+def _add_note(exc: BaseException, note: str) -> None:
+    """Attach ``note`` to the traceback where Python supports exception notes (3.11+)."""
+    add_note = getattr(exc, "add_note", None)
+    if add_note is not None:
+        add_note(note)
+
+
+def append_response_error_content(response: requests.Response, **kwargs: Any) -> requests.Response:
+    """Response hook: append CouchDB's ``error`` and ``reason`` to ``response.reason`` for a status >= 400.
+
+    Installed on every session, as in python-cloudant, so ``str(err)`` of an HTTP
+    error and ``err.response.reason`` read e.g. ``Not Found not_found missing``.
+    """
+    if response.status_code >= 400 and not getattr(response, "_cloudant_reason_appended", False):
+        response._cloudant_reason_appended = True  # type: ignore[attr-defined]
+        body = _error_body(response)
+        if body:
+            response.reason = "%s %s %s" % (response.reason, body.get("error", ""), body.get("reason", ""))
+    return response
 
 
 def _text_or_none(value: Any) -> Optional[str]:
@@ -328,6 +371,7 @@ def from_response(response: requests.Response) -> CloudantHTTPError:
     not JSON is ignored.
     """
     status = response.status_code
+    append_response_error_content(response)
     cls = _BY_STATUS.get(status) or (ServerError if status >= 500 else CloudantHTTPError)
     return cls(response, _error_body(response))
 

@@ -304,7 +304,7 @@ def test_usage_periods_are_checked_locally(couch: Couch, method: str, year: Any,
     with pytest.raises(CloudantArgumentError) as info:
         getattr(client, method)(year, month)
     assert info.value.status_code == 101
-    assert str(info.value) == "Invalid year and/or month supplied. Found: year - %s, month - %s" % (year, month)
+    assert str(info.value) == "Invalid year and/or month supplied.  Found: year - %s, month - %s" % (year, month)
     assert_nothing_sent(client)
 
 
