@@ -93,6 +93,7 @@ SEARCH_INDEX_ARGS: Dict[str, Any] = {
     "highlight_number": _COUNT, "highlight_size": _COUNT, "include_fields": list, "partition": STRTYPE,
 }
 
+_JSON_KEYS = frozenset({"key", "startkey", "endkey"})
 _UNCONVERTED = frozenset({"keys", "endkey_docid", "startkey_docid", "stale", "update"})
 
 
@@ -125,23 +126,27 @@ def py_to_couch_validate(key: str, val: Any) -> None:
         raise CloudantArgumentError(135, val)
 
 
-def python_to_couch(options: Mapping[str, Any]) -> Dict[str, Any]:
+def python_to_couch(options: Mapping[str, Any],
+                    encoder: Optional[Type[json.JSONEncoder]] = None) -> Dict[str, Any]:
     """Check view options and convert them to query-string values.
 
-    Keys become JSON, booleans ``'true'``/``'false'``; ``keys``, the ``*_docid``
-    options, ``stale`` and ``update`` stay as given, and ``None`` stays ``None``.
+    ``key``, ``startkey`` and ``endkey`` become JSON (with ``encoder``), booleans
+    ``'true'``/``'false'``, lists JSON; ``keys``, the ``*_docid`` options,
+    ``stale`` and ``update`` stay as given, and ``None`` stays ``None``.
     """
     translation: Dict[str, Any] = {}
     for key, val in options.items():
         py_to_couch_validate(key, val)
-        translation[key] = _translate(key, val)
+        translation[key] = _translate(key, val, encoder)
     return translation
 
 
-def _translate(key: str, val: Any) -> Any:
+def _translate(key: str, val: Any, encoder: Optional[Type[json.JSONEncoder]]) -> Any:
     if key in _UNCONVERTED or val is None:
         return val
     try:
+        if key in _JSON_KEYS:
+            return json.dumps(val, cls=encoder)
         return TYPE_CONVERTERS[type(val)](val)
     except Exception as err:  # e.g. a value json cannot encode, or a Sequence type of its own
         raise CloudantArgumentError(136, key, err) from None
