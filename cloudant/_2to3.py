@@ -6,7 +6,7 @@ stood for there.
 from __future__ import annotations
 
 from configparser import RawConfigParser
-from http import cookies as Cookie
+from http import cookies as Cookie  # noqa: N812  (python-cloudant's name)
 from typing import Any, Dict, Iterator, Tuple
 from urllib.parse import quote as url_quote
 from urllib.parse import quote_plus as url_quote_plus

@@ -38,7 +38,8 @@ import requests
 from . import _messages
 
 __all__ = [
-    "CloudantException", "CataloguedException", "CloudantArgumentError", "CloudantClientException", "ClientNotConnected",
+    "CloudantException", "CataloguedException", "CloudantArgumentError", "CloudantClientException",
+    "ClientNotConnected",
     "CloudantDatabaseException", "CloudantDesignDocumentException", "CloudantDocumentException",
     "CloudantFeedException", "CloudantIndexException", "CloudantReplicatorException",
     "CloudantViewException", "ResultException", "MalformedResponse", "CloudantConnectionError",
