@@ -6,14 +6,14 @@ stood for there.
 from __future__ import annotations
 
 from configparser import RawConfigParser
-from http import cookies as Cookie  # noqa: N812  (python-cloudant's name)
+from http.cookiejar import Cookie
 from typing import Any, Dict, Iterator, Tuple
 from urllib.parse import quote as url_quote
 from urllib.parse import quote_plus as url_quote_plus
 from urllib.parse import urljoin as url_join
 from urllib.parse import urlparse as url_parse
 
-__all__ = ["PY2", "ENCODING", "STRTYPE", "UNITYPE", "LONGTYPE", "NONETYPE", "BYTETYPE", "url_quote",
+__all__ = ["PY2", "ENCODING", "STRTYPE", "UNITYPE", "LONGTYPE", "NONETYPE", "BYTETYPE", "UNICHR", "url_quote",
            "url_quote_plus", "url_parse", "url_join", "RawConfigParser", "Cookie", "iteritems_", "next_",
            "bytes_", "unicode_"]
 
@@ -24,6 +24,7 @@ UNITYPE = str
 LONGTYPE = int
 NONETYPE = type(None)
 BYTETYPE = bytes
+UNICHR = chr
 
 
 def iteritems_(adict: Dict[Any, Any]) -> Iterator[Tuple[Any, Any]]:

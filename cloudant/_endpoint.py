@@ -137,8 +137,9 @@ class Endpoint:
             LOG.debug("%s %s -> %d (%.1f ms)", method, redact_url(response.url), response.status_code,
                       (time.perf_counter() - started) * 1000)
         status = response.status_code
-        if not isinstance(status, int):  # a stand-in response (a test's mock): let it decide
-            response.raise_for_status()
+        if not isinstance(status, int) or not is_real_response(response):
+            if status not in allow_status:  # a stand-in response (a test's mock): let it decide
+                response.raise_for_status()
         elif status >= 300 and status not in allow_status and status != 304:
             raise from_response(response)
         return response
@@ -164,6 +165,25 @@ class Endpoint:
         return response.status_code < 300
 
 
+def is_real_response(response: Any) -> bool:
+    """True for a :class:`requests.Response` (or subclass) instance, False for a stand-in such as a test's mock.
+
+    ``create_autospec(requests.Response)`` passes ``isinstance`` but has no ``headers``, ``request`` or
+    readable ``content``: its type tells it apart.
+    """
+    return issubclass(type(response), requests.Response)
+
+
+def check_response(response: requests.Response) -> requests.Response:
+    """Raise the typed error for a non-2xx answer; a stand-in (mock) response's ``raise_for_status`` decides."""
+    status = response.status_code
+    if not isinstance(status, int) or not is_real_response(response):
+        response.raise_for_status()
+    elif status >= 300:
+        raise from_response(response)
+    return response
+
+
 def read_body(response: requests.Response) -> bytes:
     """Return the whole body, mapping a dropped connection to :class:`CloudantConnectionError`."""
     try:
@@ -174,7 +194,7 @@ def read_body(response: requests.Response) -> bytes:
 
 def decode_json(response: requests.Response, decoder: Optional[Type[json.JSONDecoder]] = None) -> Any:
     """Decode a response body as JSON, raising :class:`MalformedResponse` when it is not."""
-    content = read_body(response) if isinstance(response, requests.Response) else response.text
+    content = read_body(response) if is_real_response(response) else response.text
     try:
         if decoder is None:
             return json.loads(content)

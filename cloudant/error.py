@@ -37,6 +37,9 @@ import requests
 
 from . import _messages
 
+from ._legacy import module_getattr as _module_getattr
+
+__getattr__ = _module_getattr(__name__)  # names python-cloudant 2.15.0 imported into this module
 __all__ = [
     "CloudantException", "CataloguedException", "CloudantArgumentError", "CloudantClientException",
     "ClientNotConnected",
@@ -267,8 +270,8 @@ class CloudantHTTPError(requests.HTTPError, CloudantException):
         super().__init__(self._describe(response), response=response, request=request)
 
     def _describe(self, response: requests.Response) -> str:
-        # requests' own raise_for_status() text, as python-cloudant raised it; response.reason carries
-        # CouchDB's error and reason (see append_response_error_content).
+        # The text requests gives the HTTPError of a bad status, as python-cloudant raised it;
+        # response.reason carries CouchDB's error and reason (see append_response_error_content).
         reason = response.reason
         if isinstance(reason, bytes):
             try:
