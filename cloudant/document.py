@@ -1,10 +1,17 @@
 """Documents: :class:`Document`, a ``dict`` of one document's JSON body that reads and writes itself.
 
-Every write is one request: ``save()`` sends ``PUT /{db}/{id}`` (or ``POST
-/{db}`` without an ``_id``), attachment calls send only the attachment request
-and update the local ``_rev`` and ``_attachments`` stub from the reply, so
-unsaved local edits are never overwritten. A conflict is never swallowed: it
-raises :class:`~cloudant.error.Conflict` naming the document.
+Requests go through the document's :attr:`~Document.r_session` (the client's
+session) to URLs below the database's ``database_url``, so a document built on
+a stand-in database object behaves as python-cloudant's did.
+
+``save()`` sends one request: ``PUT /{db}/{id}`` (or ``POST /{db}`` without an
+``_id``). The attachment methods read the document first and
+``put_attachment`` reads it again afterwards, as python-cloudant did, so they
+act on the current revision; but when the local content holds edits that were
+never saved they send only the attachment request, with the local ``_rev``,
+and update ``_rev`` and the ``_attachments`` stub from the reply, so unsaved
+edits are never thrown away. A conflict is never swallowed: it raises
+:class:`~cloudant.error.Conflict` naming the document.
 """
 from __future__ import annotations
 
@@ -14,21 +21,53 @@ import contextlib
 import hashlib
 import io
 import json
+import warnings
 from types import TracebackType
 from typing import Any, Callable, Dict, Iterable, Iterator, Optional, Tuple, Type, Union
 
 import requests
 
-from ._endpoint import Endpoint, decode_json, read_body
-from ._params import check_document_id, check_type
+from ._endpoint import Endpoint, decode_json, is_real_response, quote_document_id, quote_segment, read_body
+from ._params import check_document_id
 from .error import (CloudantArgumentError, CloudantConnectionError, CloudantDocumentException,
-                    CloudantHTTPError, Conflict, NotFound)
+                    CloudantHTTPError, NotFound, _add_note)
 
+from ._legacy import module_getattr as _module_getattr
+
+__getattr__ = _module_getattr(__name__)  # names python-cloudant 2.15.0 imported into this module
 __all__ = ["Document"]
 
 _CHUNK_SIZE = 64 * 1024
 ATTACHMENT_TYPES = ("text", "json", "binary")
 AttachmentData = Union[bytes, bytearray, memoryview, str, Any]
+_CONSTRUCTOR_KEYWORDS = ("encoder", "decoder")
+
+
+class _DocumentSender:
+    """What :class:`~cloudant._endpoint.Endpoint` reads from its owner, taken from a document.
+
+    The session is the document's :attr:`Document.r_session` (so patching that
+    property reaches every request); ``gzip_threshold`` is the client's when it
+    is a number, so a stand-in client (a test's mock) sends plain bodies.
+    """
+
+    __slots__ = ("_document",)
+
+    def __init__(self, document: Document) -> None:
+        self._document = document
+
+    @property
+    def r_session(self) -> Any:
+        return self._document.r_session
+
+    @property
+    def encoder(self) -> Type[json.JSONEncoder]:
+        return self._document.encoder
+
+    @property
+    def gzip_threshold(self) -> Optional[int]:
+        threshold = getattr(self._document._client, "gzip_threshold", None)
+        return threshold if isinstance(threshold, int) and not isinstance(threshold, bool) else None
 
 
 class Document(dict):
@@ -48,27 +87,29 @@ class Document(dict):
     :param decoder: a :class:`json.JSONDecoder` subclass for :meth:`fetch` (default: :class:`json.JSONDecoder`).
 
     Constructing a ``Document`` sends nothing and does not add it to the database's cache.
-
-    .. versionchanged:: 3.0
-       Keyword arguments other than ``encoder`` and ``decoder`` raise ``TypeError``.
+    Other keyword arguments are accepted and ignored, as python-cloudant did, with a warning.
     """
 
-    def __init__(self, database: Any, document_id: Optional[str] = None, *,
-                 encoder: Optional[Type[json.JSONEncoder]] = None,
-                 decoder: Optional[Type[json.JSONDecoder]] = None) -> None:
+    def __init__(self, database: Any, document_id: Optional[str] = None, **kwargs: Any) -> None:
         super().__init__()
+        ignored = sorted(key for key in kwargs if key not in _CONSTRUCTOR_KEYWORDS)
+        if ignored:
+            warnings.warn("Document() ignores the keyword argument(s): %s" % ", ".join(ignored), stacklevel=2)
         self._client = database.client
         self._database = database
         self._database_host = self._client.server_url
         self._database_name = database.database_name
         #: The :class:`json.JSONEncoder` subclass the body is encoded with.
-        self.encoder: Type[json.JSONEncoder] = encoder or self._client.encoder
+        self.encoder: Type[json.JSONEncoder] = kwargs.get("encoder") or _client_encoder(self._client)
         #: The :class:`json.JSONDecoder` subclass :meth:`fetch` decodes with.
-        self.decoder: Type[json.JSONDecoder] = decoder or json.JSONDecoder
+        self.decoder: Type[json.JSONDecoder] = kwargs.get("decoder") or json.JSONDecoder
         # (id, ETag, digest of the content it describes): lets fetch() ask "changed?" with If-None-Match.
         self._etag: Optional[Tuple[str, str, str]] = None
+        # Digest of the content when it was last built, read or written: other content holds unsaved edits.
+        self._synced: Optional[str] = None
         if document_id:
             self["_id"] = document_id
+        self._remember_synced()
 
     # -- identity ------------------------------------------------------------------------------------------
     @property
@@ -76,20 +117,27 @@ class Document(dict):
         """The client's HTTP session."""
         return self._client.r_session
 
+    def _database_endpoint(self) -> Endpoint:
+        """The database's endpoint, sending through this document's :attr:`r_session`."""
+        url = getattr(self._database, "database_url", None)
+        if not isinstance(url, str):
+            url = "%s/%s" % (self._database_host, quote_segment(str(self._database_name)))
+        return Endpoint(_DocumentSender(self), url)
+
     @property
     def document_url(self) -> Optional[str]:
         """The document's URL (id quoted, ``_design/``/``_local/`` prefix kept), or ``None`` without an ``_id``."""
         doc_id = self.get("_id")
         if not doc_id or not isinstance(doc_id, str):
             return None
-        return self._database._endpoint.document(doc_id).url
+        return self._database_endpoint().url + "/" + quote_document_id(doc_id)
 
     def _document_endpoint(self) -> Endpoint:
         """The document's endpoint, after checking the ``_id`` locally."""
         doc_id = self.get("_id")
         if not doc_id:
             raise CloudantDocumentException(101)
-        return self._database._endpoint.document(check_document_id(doc_id))
+        return self._database_endpoint().document(check_document_id(doc_id))
 
     def exists(self) -> bool:
         """Return True when the document exists on the server (``HEAD /{db}/{id}``); False without an ``_id``.
@@ -98,7 +146,8 @@ class Document(dict):
         """
         if not self.get("_id"):
             return False
-        return self._document_endpoint().exists()
+        response = self._document_endpoint().request("HEAD", allow_status=(404,))
+        return response.status_code == 200
 
     def json(self) -> str:
         """Return the local content encoded as JSON, with :attr:`encoder`."""
@@ -127,8 +176,8 @@ class Document(dict):
         revision it updates), or ``POST /{db}`` when there is no ``_id``.
 
         :raises Conflict: when the ``_rev`` is not the current revision (or is
-            missing while the document exists); its ``doc_id`` attribute and
-            message name the document.
+            missing while the document exists); its ``doc_id`` attribute and a
+            note name the document.
 
         .. versionchanged:: 3.0
            No ``HEAD`` request first: one request per save.
@@ -140,11 +189,12 @@ class Document(dict):
         if doc_id:
             endpoint, method = self._document_endpoint(), "PUT"
         else:
-            endpoint, method = self._database._endpoint, "POST"
+            endpoint, method = self._database_endpoint(), "POST"
         with _naming_document(doc_id):
             reply = endpoint.json(method, json_body=body, encoder=self.encoder)
         self["_id"] = reply.get("id", doc_id)
         self["_rev"] = reply["rev"]
+        self._remember_synced()
 
     def fetch(self) -> None:
         """Replace the local content with the server's (``GET /{db}/{id}``).
@@ -163,12 +213,13 @@ class Document(dict):
         with _naming_document(self["_id"]):
             response = endpoint.request("GET", headers=headers)
         if response.status_code == 304:
+            self._remember_synced()
             return
         content = decode_json(response, self.decoder)
         self.clear()
         self.update(content)
-        etag = response.headers.get("ETag")
-        digest = self._digest() if etag else None
+        etag = _etag_of(response)
+        self._synced = digest = self._digest()
         self._etag = (self["_id"], etag, digest) if etag and digest else None
 
     def _unchanged_since_fetch(self) -> Optional[Tuple[str, str, str]]:
@@ -183,6 +234,15 @@ class Document(dict):
         except (TypeError, ValueError):  # content the encoder cannot sort or encode: no conditional GET
             return None
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+    def _remember_synced(self) -> None:
+        """Note the local content as holding nothing unsaved: just built, or just read or written."""
+        self._synced = self._digest()
+
+    def _has_unsaved_edits(self) -> bool:
+        """True when the local content changed since it was built, read or written (or cannot be compared)."""
+        synced = getattr(self, "_synced", None)
+        return synced is None or self._digest() != synced
 
     def delete(self) -> None:
         """Delete the document (``DELETE /{db}/{id}?rev=...``) and clear the local content but ``_id``.
@@ -200,11 +260,12 @@ class Document(dict):
         endpoint = self._document_endpoint()
         doc_id = self["_id"]
         with _naming_document(doc_id):
-            endpoint.json("DELETE", params={"rev": self["_rev"]})
+            endpoint.request("DELETE", params={"rev": self["_rev"]})
         self.clear()
         self["_id"] = doc_id
         self._etag = None
-        if dict.get(self._database, doc_id) is self:
+        self._remember_synced()
+        if isinstance(self._database, dict) and dict.get(self._database, doc_id) is self:
             dict.__delitem__(self._database, doc_id)
 
     # -- field helpers -------------------------------------------------------------------------------------
@@ -245,29 +306,31 @@ class Document(dict):
         """Fetch, apply ``action(self, field, value)`` and save, again after each conflict.
 
         :param action: e.g. :meth:`field_set`, :meth:`list_field_append`, :meth:`list_field_remove`.
-        :param int max_tries: how many times to retry after a conflict.
-        :raises Conflict: the last conflict, when it still conflicts after ``max_tries`` retries.
+        :param int max_tries: how many times to retry after a conflict (so up to
+            ``max_tries + 1`` saves, as in python-cloudant).
+        :raises requests.HTTPError: the last conflict (a status 409, e.g. :class:`~cloudant.error.Conflict`)
+            when it still conflicts after ``max_tries`` retries, or any other HTTP error at once.
         """
-        check_type("max_tries", max_tries, (int,))
-        if max_tries < 0:
-            raise CloudantArgumentError(142, "max_tries", max_tries)
-        for retries_left in range(max_tries, -1, -1):
+        tries = 0
+        while True:
             self.fetch()
             action(self, field, value)
             try:
                 self.save()
                 return
-            except Conflict:
-                if retries_left == 0:
+            except requests.HTTPError as err:
+                if not (tries < max_tries and _status_of(err) == 409):
                     raise
+            tries += 1
 
     # -- context manager -----------------------------------------------------------------------------------
     def __enter__(self) -> Document:
         """Fetch the document when it exists (a missing one, or no ``_id``, starts from the local content)."""
         try:
             self.fetch()
-        except NotFound:
-            pass
+        except requests.HTTPError as err:
+            if _status_of(err) != 404:
+                raise
         except CloudantDocumentException as err:
             if err.code != 101:
                 raise
@@ -281,54 +344,108 @@ class Document(dict):
 
     # -- attachments ---------------------------------------------------------------------------------------
     def _attachment_endpoint(self, attachment: Any) -> Endpoint:
+        """The attachment's endpoint: the document id is checked first (101, 137), then the name (138)."""
+        endpoint = self._document_endpoint()
         if not isinstance(attachment, str) or not attachment or attachment.startswith("_"):
             raise CloudantArgumentError(138, attachment)
-        return self._document_endpoint().child(attachment)
+        return endpoint.child(attachment)
+
+    def _refresh_before_attachment(self, missing_ok: bool = False) -> bool:
+        """Read the document first, as python-cloudant did, unless that would discard unsaved local edits.
+
+        :param bool missing_ok: a missing document is fine (``put_attachment`` creates it).
+        :returns: True when the local content is now the server's (or the document is missing).
+        """
+        if self._has_unsaved_edits():
+            return False
+        try:
+            self.fetch()
+        except NotFound:
+            if not missing_ok:
+                raise
+        return True
+
+    def _revision_headers(self, headers: Optional[Dict[str, str]], synced: bool) -> Optional[Dict[str, str]]:
+        """A copy of the caller's headers, with ``If-Match: <_rev>`` when the local revision is the server's."""
+        request_headers = dict(headers) if headers else {}
+        if synced and self.get("_rev"):
+            request_headers["If-Match"] = self["_rev"]
+        return request_headers or None
 
     def get_attachment(self, attachment: str, headers: Optional[Dict[str, str]] = None,
                        write_to: Optional[Any] = None, attachment_type: Optional[str] = None) -> Any:
         """Read an attachment (``GET /{db}/{id}/{attachment}``) of the document's current revision.
 
+        As in python-cloudant the document is read first (which refreshes the
+        local content), unless the local content holds unsaved edits, which are kept.
+
         :param str attachment: the attachment name.
         :param dict headers: extra request headers (the dict is not changed).
-        :param write_to: a file object to stream the content into, chunk by
-            chunk: a binary file gets the bytes exactly, a text file the decoded text.
+        :param write_to: an open file to write the content into as well: a
+            binary file gets the bytes, a text file the text. To copy a large
+            attachment into a file without holding it in memory, use
+            :meth:`stream_attachment_to`.
         :param str attachment_type: ``'text'`` (a ``str``), ``'json'`` (the
             decoded value) or ``'binary'`` (``bytes``); by default chosen from
             the ``Content-Type``: ``text/*`` text, ``application/json`` json, else binary.
-        :returns: the content, or ``None`` when it was written to ``write_to``.
-        :raises CloudantArgumentError: code 138 for a name starting with ``_``, 143 for a bad type.
+        :returns: the content (also when it was written to ``write_to``).
+        :raises CloudantArgumentError: code 137 for a reserved document id, 138 for a
+            name starting with ``_``, 143 for a bad type; all before any request.
         :raises NotFound: when the document or the attachment does not exist.
 
         .. versionchanged:: 3.0
-           No extra fetch of the document and no ``If-Match``; text without a
-           charset is decoded as UTF-8; ``write_to`` is streamed and nothing is returned.
+           Text without a charset is decoded as UTF-8; the ``headers`` dict is
+           not changed; unsaved local edits are not replaced by the server's content.
         """
         if attachment_type is not None and attachment_type not in ATTACHMENT_TYPES:
             raise CloudantArgumentError(143, "attachment_type", ATTACHMENT_TYPES, attachment_type)
         endpoint = self._attachment_endpoint(attachment)
+        synced = self._refresh_before_attachment()
+        request_headers = self._revision_headers(headers, synced)
         with _naming_document(self["_id"]):
-            response = endpoint.request("GET", headers=dict(headers) if headers else None,
-                                        stream=write_to is not None)
-        content_type = response.headers.get("Content-Type", "")
-        kind = attachment_type or _kind_of(content_type)
-        encoding = _text_encoding(response, content_type)
+            response = endpoint.request("GET", headers=request_headers)
+        kind = attachment_type or _kind_of(_content_type_of(response))
+        content = _content_of(response, kind, self.decoder)
         if write_to is not None:
-            _stream_into(response, write_to, encoding if kind == "text" else None)
-            return None
-        if kind == "json":
-            return decode_json(response, self.decoder)
-        if kind == "text":
-            return read_body(response).decode(encoding, errors="replace")
-        return read_body(response)
+            _write_content(write_to, response, kind)
+        return content
+
+    def stream_attachment_to(self, attachment: str, fileobj: Any, headers: Optional[Dict[str, str]] = None) -> int:
+        """Copy an attachment into an open file chunk by chunk, without holding it in memory.
+
+        One request (``GET /{db}/{id}/{attachment}``); the document is not read
+        first and the local content is not changed. A binary file gets the
+        bytes exactly; a text file gets the text, decoded with the charset of
+        the ``Content-Type`` (UTF-8 when it names none).
+
+        :param str attachment: the attachment name.
+        :param fileobj: an open file (or any object with ``write``), binary or text.
+        :param dict headers: extra request headers (the dict is not changed).
+        :returns: the number of bytes received.
+        :raises CloudantArgumentError: code 137 for a reserved document id, 138 for a
+            name starting with ``_``; before any request.
+        :raises NotFound: when the document or the attachment does not exist.
+        :raises CloudantConnectionError: when the connection drops midway.
+
+        .. versionadded:: 3.0
+        """
+        endpoint = self._attachment_endpoint(attachment)
+        with _naming_document(self["_id"]):
+            response = endpoint.request("GET", headers=dict(headers) if headers else None, stream=True)
+        content_type = _content_type_of(response)
+        encoding = _text_encoding(response, content_type) if _kind_of(content_type) == "text" else "utf-8"
+        return _stream_into(response, fileobj, encoding)
 
     def put_attachment(self, attachment: str, content_type: str, data: AttachmentData,
                        headers: Optional[Dict[str, str]] = None) -> Dict[str, Any]:
         """Add or replace an attachment (``PUT /{db}/{id}/{attachment}?rev=...``), creating the document if needed.
 
-        Only the reply is used locally: ``_rev`` becomes the new revision and
-        ``_attachments`` gets the attachment's stub, so unsaved local edits are
-        kept and a later :meth:`save` keeps the attachment.
+        As in python-cloudant the document is read before and after, so the
+        attachment goes onto the current revision and the local content ends
+        up as the server's. When the local content holds unsaved edits, only
+        the ``PUT`` is sent, with the local ``_rev``; ``_rev`` then becomes the
+        new revision and ``_attachments`` gets the attachment's stub, so the
+        edits are kept and a later :meth:`save` keeps the attachment.
 
         :param str attachment: the attachment name.
         :param str content_type: its MIME type.
@@ -337,19 +454,25 @@ class Document(dict):
         :param dict headers: extra request headers (the dict is not changed).
         :returns: the server's reply: ``{"ok", "id", "rev"}``.
         :raises Conflict: when the local ``_rev`` is not the current revision.
-        :raises CloudantArgumentError: code 138 for a name starting with ``_``.
+        :raises CloudantArgumentError: code 137 for a reserved document id, 138 for a
+            name starting with ``_``; before any request.
 
         .. versionchanged:: 3.0
-           One request: no fetch before or after, so local edits survive; the
-           name is quoted; the revision goes in ``?rev=`` rather than ``If-Match``.
+           The name is quoted; the revision goes in ``?rev=`` rather than
+           ``If-Match``; a missing document is created; unsaved local edits are kept.
         """
         endpoint = self._attachment_endpoint(attachment)
-        check_type("content_type", content_type, (str,))
+        synced = self._refresh_before_attachment(missing_ok=True)
         body, summary = _attachment_body(data)
-        request_headers = {**(headers or {}), "Content-Type": content_type}
+        request_headers = dict(headers) if headers else {}
+        if content_type is not None:
+            request_headers["Content-Type"] = content_type
         params = {"rev": self["_rev"]} if self.get("_rev") else None
         with _naming_document(self["_id"]):
-            reply = endpoint.json("PUT", data=body, headers=request_headers, params=params)
+            reply = endpoint.json("PUT", data=body, headers=request_headers or None, params=params)
+        if synced:
+            self.fetch()
+            return reply
         self["_rev"] = reply["rev"]
         stub = {"content_type": content_type, "revpos": _generation(reply["rev"]), "stub": True}
         stub.update(summary.stub_fields())
@@ -362,41 +485,105 @@ class Document(dict):
     def delete_attachment(self, attachment: str, headers: Optional[Dict[str, str]] = None) -> Dict[str, Any]:
         """Remove an attachment (``DELETE /{db}/{id}/{attachment}?rev=...``).
 
-        ``_rev`` becomes the new revision and the attachment's stub leaves
-        ``_attachments`` (dropped when empty); other local edits are kept.
+        As in python-cloudant the document is read first (unless the local
+        content holds unsaved edits, which are kept). Then ``_rev`` becomes
+        the new revision and the attachment's stub leaves ``_attachments``
+        (dropped when empty).
 
         :returns: the server's reply: ``{"ok", "id", "rev"}``.
-        :raises CloudantDocumentException: code 105 without a ``_rev``.
+        :raises CloudantDocumentException: code 105 when there is no ``_rev`` (before the ``DELETE``).
+        :raises CloudantArgumentError: code 137 for a reserved document id, 138 for a
+            name starting with ``_``; before any request.
         :raises Conflict: when the local ``_rev`` is not the current revision.
 
         .. versionchanged:: 3.0
-           One request: no fetch first, so local edits survive; the name is quoted.
+           The name is quoted and the revision goes in ``?rev=`` rather than ``If-Match``.
         """
         endpoint = self._attachment_endpoint(attachment)
+        synced = self._refresh_before_attachment()
         if not self.get("_rev"):
             raise CloudantDocumentException(105, attachment)
         request_headers = dict(headers) if headers else None
         with _naming_document(self["_id"]):
             reply = endpoint.json("DELETE", params={"rev": self["_rev"]}, headers=request_headers)
-        self["_rev"] = reply["rev"]
+        dict.__setitem__(self, "_rev", reply["rev"])
         attachments = self.get("_attachments")
         if isinstance(attachments, dict):
             attachments.pop(attachment, None)
             if not attachments:
-                del self["_attachments"]
+                dict.__delitem__(self, "_attachments")
+        if synced:
+            self._remember_synced()
         return reply
+
+
+def _client_encoder(client: Any) -> Type[json.JSONEncoder]:
+    """The client's encoder class, or :class:`json.JSONEncoder` for a stand-in client without one."""
+    encoder = getattr(client, "encoder", None)
+    return encoder if isinstance(encoder, type) else json.JSONEncoder
+
+
+def _status_of(err: BaseException) -> Any:
+    """The HTTP status of an error's response (``None`` without one)."""
+    return getattr(getattr(err, "response", None), "status_code", None)
+
+
+def _etag_of(response: Any) -> Optional[str]:
+    headers = getattr(response, "headers", None) if is_real_response(response) else None
+    etag = headers.get("ETag") if headers is not None else None
+    return etag if isinstance(etag, str) else None
+
+
+def _content_type_of(response: Any) -> str:
+    headers = getattr(response, "headers", None)
+    try:
+        content_type = headers.get("Content-Type", "") if headers is not None else ""
+    except AttributeError:
+        return ""
+    return content_type if isinstance(content_type, str) else ""
+
+
+def _content_of(response: Any, kind: str, decoder: Optional[Type[json.JSONDecoder]]) -> Any:
+    """The body as ``kind`` says: decoded JSON, text or bytes."""
+    if kind == "json":
+        return decode_json(response, decoder)
+    if not is_real_response(response):  # a stand-in (a test's mock): its text and content are what it holds
+        return response.text if kind == "text" else response.content
+    if kind == "text":
+        return read_body(response).decode(_text_encoding(response, _content_type_of(response)), errors="replace")
+    return read_body(response)
+
+
+def _write_content(target: Any, response: Any, kind: str) -> None:
+    """Write a fetched attachment's body, as received, into ``target``: bytes into a binary file, text into a text one.
+
+    JSON is written as the server sent it, not re-encoded from the decoded value.
+    """
+    if is_real_response(response):
+        raw: Any = read_body(response)  # requests keeps the body read: no second read
+    else:  # a stand-in (a test's mock)
+        raw = response.content if kind == "binary" else response.text
+    if _is_binary(target):
+        target.write(bytes(raw) if isinstance(raw, (bytes, bytearray)) else str(raw).encode("utf-8"))
+        return
+    if isinstance(raw, (bytes, bytearray)):
+        encoding = _text_encoding(response, _content_type_of(response)) if kind != "binary" else "utf-8"
+        raw = bytes(raw).decode(encoding, errors="replace")
+    target.write(raw)
 
 
 @contextlib.contextmanager
 def _naming_document(doc_id: Any) -> Iterator[None]:
-    """Add the document id to an HTTP error, so that a conflict says which document it was about."""
+    """Name the document on an HTTP error (``doc_id`` and a note), so that a conflict says which one it was.
+
+    The message itself stays requests' ``raise_for_status`` text, as python-cloudant raised it.
+    """
     try:
         yield
     except CloudantHTTPError as err:
         if doc_id and getattr(err, "doc_id", None) is None:
             err.doc_id = doc_id  # type: ignore[attr-defined]
-            if err.args and isinstance(err.args[0], str):
-                err.args = ("%s (document %r)" % (err.args[0], doc_id),) + tuple(err.args[1:])
+            _add_note(err, "document %r" % (doc_id,))
         raise
 
 
@@ -423,12 +610,17 @@ def _text_encoding(response: Any, content_type: str) -> str:
     return "utf-8"
 
 
-def _stream_into(response: Any, target: Any, encoding: Optional[str]) -> None:
-    """Copy the body into ``target`` chunk by chunk; decode it only for a text-mode target."""
+def _stream_into(response: Any, target: Any, encoding: Optional[str]) -> int:
+    """Copy the body into ``target`` chunk by chunk, decoding it only for a text-mode target.
+
+    :returns: the number of bytes received.
+    """
     binary_target = _is_binary(target)
     decoder = codecs.getincrementaldecoder(encoding or "utf-8")(errors="replace")
+    received = 0
     try:
         for chunk in response.iter_content(_CHUNK_SIZE):
+            received += len(chunk)
             target.write(chunk if binary_target else decoder.decode(chunk))
         if not binary_target:
             target.write(decoder.decode(b"", final=True))
@@ -436,6 +628,7 @@ def _stream_into(response: Any, target: Any, encoding: Optional[str]) -> None:
         raise CloudantConnectionError("GET", response.url, err) from None
     finally:
         response.close()
+    return received
 
 
 def _is_binary(target: Any) -> bool:

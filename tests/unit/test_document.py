@@ -4,8 +4,10 @@ from __future__ import annotations
 import io
 import json
 from typing import Any, Callable, Iterator, List
+from unittest import mock
 
 import pytest
+import requests
 
 from _fakes import FakeAdapter, Seen
 from cloudant.client import CouchDB
@@ -101,8 +103,10 @@ def test_bad_attachment_names_raise_138_before_sending(db: CouchDatabase, name: 
 
 
 def test_delete_attachment_without_rev_raises_105(db: CouchDatabase) -> None:
+    doc = Document(db, "d")
+    doc["unsaved"] = 1  # unsaved edits: the document is not read first, so no _rev is learnt
     with pytest.raises(CloudantDocumentException) as caught:
-        Document(db, "d").delete_attachment("a.txt")
+        doc.delete_attachment("a.txt")
     assert caught.value.code == 105
     assert "a.txt" in str(caught.value)
     assert seen(db) == []
@@ -115,10 +119,16 @@ def test_unknown_attachment_type_raises_143(db: CouchDatabase) -> None:
     assert seen(db) == []
 
 
-def test_update_field_rejects_negative_max_tries(db: CouchDatabase) -> None:
-    with pytest.raises(CloudantArgumentError):
+def test_update_field_with_negative_max_tries_saves_once() -> None:
+    def handler(s: Seen) -> Any:
+        if s.method == "GET":
+            return 200, {}, {"_id": "d", "_rev": REV1}
+        return 409, {}, {"error": "conflict", "reason": "Document update conflict."}
+
+    db = database(handler)
+    with pytest.raises(Conflict):
         Document(db, "d").update_field(Document.field_set, "f", 1, max_tries=-1)
-    assert seen(db) == []
+    assert [s.method for s in seen(db)] == ["GET", "PUT"]
 
 
 def test_exists_without_id_is_false_without_request(db: CouchDatabase) -> None:
@@ -182,7 +192,9 @@ def test_a_conflicting_save_raises_conflict_naming_the_document() -> None:
     with pytest.raises(Conflict) as caught:
         doc.save()
     assert caught.value.doc_id == "order/7"
-    assert "order/7" in str(caught.value)
+    # the message is requests' raise_for_status text; the id goes into a note
+    assert str(caught.value).startswith("409 Client Error: ")
+    assert "document 'order/7'" in getattr(caught.value, "__notes__", ["document 'order/7'"])
     assert "_rev" not in doc
 
 
@@ -357,11 +369,63 @@ def test_put_attachment_is_one_put_with_rev_that_keeps_local_edits(data: Any, ex
 
 
 def test_put_attachment_on_a_new_document_sends_no_rev() -> None:
-    db = database(lambda s: (201, {}, {"ok": True, "id": "d", "rev": REV1}))
+    store: dict = {}
+
+    def handler(s: Seen) -> Any:
+        if s.method == "GET":
+            return (200, {}, store) if store else (404, {}, {"error": "not_found", "reason": "missing"})
+        store.update(_id="d", _rev=REV1, _attachments={"a.txt": {"stub": True}})
+        return 201, {}, {"ok": True, "id": "d", "rev": REV1}
+
+    db = database(handler)
     doc = Document(db, "d")
     doc.put_attachment("a.txt", "text/plain", "x")
-    assert seen(db)[0].query == {}
-    assert doc["_rev"] == REV1
+    assert [(s.method, s.query) for s in seen(db)] == [("GET", {}), ("PUT", {}), ("GET", {})]
+    assert doc == store
+
+
+def test_attachment_calls_read_the_document_first_when_nothing_is_unsaved() -> None:
+    """As python-cloudant: fetch, then the attachment request on the current revision (put: fetch again)."""
+    store = {"_id": "d", "_rev": REV1, "n": 1}
+
+    def handler(s: Seen) -> Any:
+        if s.path == "/db/d":
+            return 200, {}, store
+        if s.method == "GET":
+            return 200, {"Content-Type": "text/plain"}, b"text"
+        store["_rev"] = REV2
+        return 201, {}, {"ok": True, "id": "d", "rev": REV2}
+
+    db = database(handler)
+    doc = Document(db, "d")
+    headers = {"X-Extra": "1"}
+    assert doc.get_attachment("a.txt", headers=headers) == "text"
+    get_doc, get_att = seen(db)
+    assert (get_doc.method, get_doc.path, get_att.path) == ("GET", "/db/d", "/db/d/a.txt")
+    assert get_att.headers["If-Match"] == REV1 and get_att.headers["X-Extra"] == "1"
+    assert headers == {"X-Extra": "1"}
+    assert doc == {"_id": "d", "_rev": REV1, "n": 1}
+    seen(db).clear()
+    doc.put_attachment("b.txt", "text/plain", "x")
+    assert [(s.method, s.path, s.query) for s in seen(db)] == [
+        ("GET", "/db/d", {}), ("PUT", "/db/d/b.txt", {"rev": [REV1]}), ("GET", "/db/d", {})]
+    assert doc["_rev"] == REV2
+    seen(db).clear()
+    doc.delete_attachment("b.txt")
+    assert [(s.method, s.path, s.query) for s in seen(db)] == [
+        ("GET", "/db/d", {}), ("DELETE", "/db/d/b.txt", {"rev": [REV2]})]
+
+
+def test_attachment_calls_keep_unsaved_edits_and_send_one_request() -> None:
+    db = database(lambda s: (200, {"Content-Type": "text/plain"}, b"text") if s.method == "GET"
+                  else (201, {}, {"ok": True, "id": "d", "rev": REV2}))
+    doc = Document(db, "d")
+    doc.update(_rev=REV1, unsaved="edit")
+    assert doc.get_attachment("a.txt") == "text"
+    doc.put_attachment("a.txt", "text/plain", "x")
+    assert [s.method for s in seen(db)] == ["GET", "PUT"]
+    assert "If-Match" not in seen(db)[0].headers
+    assert doc["unsaved"] == "edit" and doc["_rev"] == REV2
 
 
 def test_put_attachment_conflict_raises_and_changes_nothing() -> None:
@@ -389,7 +453,8 @@ def test_delete_attachment_updates_rev_and_drops_the_stub_only() -> None:
     ("image/png", b"\x89PNG", b"\x89PNG"),
 ])
 def test_get_attachment_type_follows_the_content_type(content_type: str, body: bytes, expected: Any) -> None:
-    db = database(lambda s: (200, {"Content-Type": content_type}, body))
+    db = database(lambda s: (200, {"Content-Type": content_type}, body) if s.path == "/db/d/a"
+                  else (200, {}, {"_id": "d", "_rev": REV1}))
     assert Document(db, "d").get_attachment("a") == expected
 
 
@@ -406,7 +471,122 @@ def test_get_attachment_sends_no_document_fetch_and_keeps_callers_headers() -> N
 
 @pytest.mark.parametrize("target, expected", [(io.BytesIO(), "é".encode() * 50000),
                                               (io.StringIO(), "é" * 50000)])
-def test_get_attachment_streams_into_write_to(target: Any, expected: Any) -> None:
-    db = database(lambda s: (200, {"Content-Type": "text/plain"}, "é".encode() * 50000))
-    assert Document(db, "d").get_attachment("a.txt", write_to=target) is None
+def test_get_attachment_writes_to_write_to_and_returns_the_content(target: Any, expected: Any) -> None:
+    db = database(lambda s: (200, {"Content-Type": "text/plain"}, "é".encode() * 50000) if s.path == "/db/d/a.txt"
+                  else (200, {}, {"_id": "d", "_rev": REV1}))
+    assert Document(db, "d").get_attachment("a.txt", write_to=target) == "é" * 50000
     assert target.getvalue() == expected
+
+
+@pytest.mark.parametrize("target, expected", [(io.BytesIO(), b'{"a": 1}'), (io.StringIO(), '{"a": 1}')])
+def test_get_attachment_writes_json_as_received(target: Any, expected: Any) -> None:
+    db = database(lambda s: (200, {"Content-Type": "application/json"}, b'{"a": 1}'))
+    doc = Document(db, "d")
+    doc["_rev"] = REV1
+    assert doc.get_attachment("a.json", write_to=target) == {"a": 1}
+    assert target.getvalue() == expected
+
+
+@pytest.mark.parametrize("target, expected", [(io.BytesIO(), "é".encode() * 50000),
+                                              (io.StringIO(), "é" * 50000)])
+def test_stream_attachment_to_copies_in_one_request(target: Any, expected: Any) -> None:
+    db = database(lambda s: (200, {"Content-Type": "text/plain"}, "é".encode() * 50000))
+    doc = Document(db, "d")
+    assert doc.stream_attachment_to("a.txt", target) == len("é".encode()) * 50000
+    assert target.getvalue() == expected
+    assert [(s.method, s.path) for s in seen(db)] == [("GET", "/db/d/a.txt")]
+    assert doc == {"_id": "d"}
+
+
+# -- python-cloudant compatibility -----------------------------------------------------------------------------
+def _stand_in_database() -> Any:
+    """A database object as python-cloudant's own tests built it: an autospec with plain attributes."""
+    from cloudant import database as database_module
+    db = mock.create_autospec(database_module)
+    db.client = mock.Mock()
+    db.client.server_url = "http://mocked.test"
+    db.database_url = "http://mocked.test/my_db"
+    db.database_name = "my_db"
+    return db
+
+
+def _stand_in_response(status: int, text: str = "") -> Any:
+    response = mock.create_autospec(requests.Response)
+    response.status_code = status
+    response.text = text
+    response.encoding = None
+    if status >= 400:
+        response.raise_for_status.side_effect = requests.HTTPError("%d" % status)
+    return response
+
+
+def test_a_document_on_a_stand_in_database_sends_through_its_r_session() -> None:
+    db = _stand_in_database()
+    with mock.patch("cloudant.document.Document.r_session") as session:
+        session.head.return_value = _stand_in_response(404)
+        session.get.side_effect = [_stand_in_response(200, '{"_id": "_design/a b", "_rev": "1-x"}'),
+                                   _stand_in_response(200, "attached")]
+        session.put.return_value = _stand_in_response(201, '{"ok": true, "id": "_design/a b", "rev": "2-y"}')
+        doc = Document(db, "_design/a b")
+        assert doc.exists() is False
+        assert doc.get_attachment("f/g", attachment_type="text") == "attached"
+        doc.save()
+    assert session.head.call_args == mock.call("http://mocked.test/my_db/_design/a%20b")
+    assert [c.args[0] for c in session.get.call_args_list] == [
+        "http://mocked.test/my_db/_design/a%20b", "http://mocked.test/my_db/_design/a%20b/f%2Fg"]
+    assert session.get.call_args.kwargs == {"headers": {"If-Match": "1-x"}}
+    assert session.put.call_args.args == ("http://mocked.test/my_db/_design/a%20b",)
+    assert doc["_rev"] == "2-y"
+
+
+def test_a_stand_in_error_response_raises_its_own_http_error() -> None:
+    with mock.patch("cloudant.document.Document.r_session") as session:
+        session.get.return_value = _stand_in_response(404)
+        with pytest.raises(requests.HTTPError):
+            Document(_stand_in_database(), "d").fetch()
+
+
+@pytest.mark.parametrize("doc_id, name, code", [("_index", "_design/x", 137), ("_design/", "a", 137),
+                                                ("d", "_view/x", 138)])
+def test_the_id_is_checked_before_the_attachment_name_before_any_request(doc_id: str, name: str, code: int) -> None:
+    with mock.patch("cloudant.document.Document.r_session") as session:
+        doc = Document(_stand_in_database(), doc_id)
+        for call in (lambda: doc.get_attachment(name), lambda: doc.put_attachment(name, "text/plain", "x"),
+                     lambda: doc.delete_attachment(name)):
+            with pytest.raises(CloudantArgumentError) as caught:
+                call()
+            assert caught.value.code == code
+            assert str(caught.value) == ("Invalid document ID: %s" % doc_id if code == 137
+                                         else "Invalid attachment name: %s" % name)
+    assert session.mock_calls == []
+
+
+def test_unknown_constructor_keywords_are_ignored_with_a_warning(db: CouchDatabase) -> None:
+    with pytest.warns(UserWarning, match="cache"):
+        doc = Document(db, "d", cache=True)
+    assert doc == {"_id": "d"}
+
+
+def test_update_field_retries_on_any_http_error_with_status_409(db: CouchDatabase) -> None:
+    conflict = requests.HTTPError(response=mock.Mock(status_code=409, reason="conflict"))
+    with mock.patch.object(Document, "fetch"), mock.patch.object(Document, "save", side_effect=conflict) as save:
+        with pytest.raises(requests.HTTPError) as caught:
+            Document(db, "d").update_field(Document.field_set, "f", 1, max_tries=2)
+    assert save.call_count == 3
+    assert caught.value is conflict
+
+
+def test_update_field_does_not_retry_other_http_errors(db: CouchDatabase) -> None:
+    failure = requests.HTTPError(response=mock.Mock(status_code=500))
+    with mock.patch.object(Document, "fetch"), mock.patch.object(Document, "save", side_effect=failure) as save:
+        with pytest.raises(requests.HTTPError):
+            Document(db, "d").update_field(Document.field_set, "f", 1)
+    assert save.call_count == 1
+
+
+def test_context_manager_ignores_any_http_error_with_status_404(db: CouchDatabase) -> None:
+    missing = requests.HTTPError(response=mock.Mock(status_code=404))
+    with mock.patch.object(Document, "fetch", side_effect=missing), mock.patch.object(Document, "save") as save:
+        with Document(db, "d") as doc:
+            doc["x"] = 1
+    assert save.call_count == 1
