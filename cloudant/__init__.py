@@ -20,13 +20,13 @@ __all__ = ["cloudant", "cloudant_iam", "cloudant_bluemix", "couchdb", "couchdb_a
 
 
 @contextlib.contextmanager
-def _connected(client: Any) -> Iterator[Any]:
-    if client.r_session is None:
-        client.connect()
+def _connected(instance: Any) -> Iterator[Any]:
+    if instance.r_session is None:
+        instance.connect()
     try:
-        yield client
+        yield instance
     finally:
-        client.disconnect()
+        instance.disconnect()
 
 
 def cloudant(user: Optional[str], passwd: Optional[str], **kwargs: Any) -> contextlib.AbstractContextManager[Cloudant]:

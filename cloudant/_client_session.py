@@ -7,26 +7,36 @@ renew the credentials and yield the request once more. Renewal happens under a
 lock, at most once per request, and only when the body can be sent again (a
 file object is rewound; a one-shot iterator is never replayed).
 
+Each request leaves through ``super().request(method, url, timeout=..., **kwargs)``,
+i.e. :meth:`requests.Session.request` (bound here as the module-level name
+``Session``), with the keyword arguments python-cloudant 2.15.0 passed: test suites
+that patch ``cloudant._client_session.Session.request`` see the same calls.
+
 Credentials live only here; no ``repr`` shows them.
 """
 from __future__ import annotations
 
 import base64
+import json
 import os
 import threading
 import time
-from typing import Any, Dict, Generator, Optional, Tuple
+from typing import Any, Callable, Dict, Generator, Optional, Tuple
 
 import requests
 from requests import Session
 
-from .error import CloudantConnectionError, CloudantTimeout, append_response_error_content, from_response
+from ._endpoint import check_response, is_real_response
+from .adapters import DEFAULT_TIMEOUT, TimeoutAdapter
+from .error import (CloudantConnectionError, CloudantException, CloudantTimeout, append_response_error_content,
+                    redact_url)
 
+from ._legacy import module_getattr as _module_getattr
+
+__getattr__ = _module_getattr(__name__)  # names python-cloudant 2.15.0 imported into this module
 __all__ = ["ClientSession", "BasicSession", "CookieSession", "IAMSession", "DEFAULT_TIMEOUT",
            "DEFAULT_IAM_TOKEN_URL"]
 
-#: Connect and read timeouts (seconds) applied when the client is given none.
-DEFAULT_TIMEOUT = (30.0, 300.0)
 DEFAULT_IAM_TOKEN_URL = "https://iam.cloud.ibm.com/identity/token"
 
 Call = Tuple[str, str, Dict[str, Any]]
@@ -41,8 +51,8 @@ class ClientSession(Session):
     :param str session_url: the ``/_session`` URL, or ``None``.
     :param bool auto_renew: renew expired credentials and replay the request once.
     :param timeout: seconds, or a ``(connect, read)`` tuple, for every request
-        that does not give its own ``timeout=``. ``None`` means
-        :data:`DEFAULT_TIMEOUT`.
+        that does not give its own ``timeout=``. With ``None`` (the default) the
+        library's transport adapters apply :data:`~cloudant.adapters.DEFAULT_TIMEOUT`.
 
     .. versionchanged:: 3.0
        A per-call ``timeout=`` overrides the session's instead of raising ``TypeError``.
@@ -53,10 +63,11 @@ class ClientSession(Session):
         super().__init__()
         self._username = username
         self._password = password
-        self._session_url: str = session_url or ""
+        self._session_url: Optional[str] = session_url
         self._auto_renew = bool(kwargs.get("auto_renew", False))
-        timeout = kwargs.get("timeout")
-        self._timeout = DEFAULT_TIMEOUT if timeout is None else timeout
+        self._timeout = kwargs.get("timeout")
+        for prefix in ("https://", "http://"):
+            self.mount(prefix, TimeoutAdapter())
         self._renew_lock = threading.Lock()
         self._generation = 0
         self.hooks["response"].append(append_response_error_content)
@@ -66,15 +77,25 @@ class ClientSession(Session):
 
     # -- the request loop ----------------------------------------------------------------------------------
     def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
-        """Send a request through the session's auth flow (see the module docstring)."""
-        if args:  # requests' positional order after url: params, data, headers, ...
-            kwargs.update(zip(("params", "data", "headers", "cookies", "files", "auth", "timeout"), args))
-        if kwargs.get("timeout") is None:
-            kwargs["timeout"] = self._timeout
-        flow = self.auth_flow(method, url, kwargs)
+        """Hand one request to :meth:`requests.Session.request` with the session's timeout.
+
+        The authenticating subclasses run their auth flow around this method
+        (``super().request``), as python-cloudant's did.
+        """
+        options = _keywords(args, kwargs)
+        if options.get("timeout") is None:
+            options["timeout"] = self._timeout
+        if "params" in options and options["params"] is None:
+            del options["params"]  # requests' get() adds params=None; python-cloudant's calls had none
+        return super().request(method, url, **options)
+
+    def _drive(self, send: Callable[..., requests.Response], method: str, url: str, args: tuple,
+               kwargs: Dict[str, Any]) -> requests.Response:
+        """Run the auth flow for one request, each attempt sent with ``send`` (the parent's ``request``)."""
+        flow = self.auth_flow(method, url, _keywords(args, kwargs))
         call = next(flow)
         while True:
-            response = Session.request(self, call[0], call[1], **call[2])
+            response = send(call[0], call[1], **call[2])
             try:
                 call = flow.send(response)
             except StopIteration:
@@ -101,11 +122,21 @@ class ClientSession(Session):
 
     def info(self) -> Optional[Dict[str, Any]]:
         """Return the server's view of the session (``GET /_session``), or ``None`` without a session URL."""
-        if not self._session_url:
+        url = self._info_url()
+        if not url:
             return None
-        # Through the auth flow: the Basic credentials or IAM token must go with it.
-        response = self._send_raw("GET", self._session_url, authenticated=True)
-        return response.json()
+        # Through get() and the auth flow, as python-cloudant: the Basic credentials or IAM token go with it.
+        try:
+            response = self.get(url)
+        except requests.Timeout as err:
+            raise CloudantTimeout("GET", url, err) from None
+        except requests.ConnectionError as err:
+            raise CloudantConnectionError("GET", url, err) from None
+        return _json(check_response(response))
+
+    def _info_url(self) -> Optional[str]:
+        """The URL :meth:`info` reads: the session URL."""
+        return self._session_url
 
     def login(self) -> None:
         """Start a session; nothing to do without authentication."""
@@ -114,21 +145,16 @@ class ClientSession(Session):
         """End the session; nothing to do without authentication."""
 
     # -- helpers for the subclasses ------------------------------------------------------------------------
-    def _send_raw(self, method: str, url: str, authenticated: bool = False, **kwargs: Any) -> requests.Response:
-        """Send outside the auth flow (logins), or through it with ``authenticated``, raising typed errors."""
-        kwargs.setdefault("timeout", self._timeout)
+    def _send_raw(self, send: Callable[..., requests.Response], method: str, url: Any,
+                  **kwargs: Any) -> requests.Response:
+        """Send outside the auth flow (logins) with ``send`` (``ClientSession.request``), raising typed errors."""
         try:
-            if authenticated:
-                response = self.request(method, url, **kwargs)
-            else:
-                response = Session.request(self, method, url, **kwargs)
+            response = send(method, url, **kwargs)
         except requests.Timeout as err:
             raise CloudantTimeout(method, url, err) from None
         except requests.ConnectionError as err:
             raise CloudantConnectionError(method, url, err) from None
-        if not response.ok:
-            raise from_response(response)
-        return response
+        return check_response(response)
 
     def _renew(self, generation: int) -> None:
         """Log in again unless another thread already did since ``generation`` was read."""
@@ -158,35 +184,45 @@ class BasicSession(ClientSession):
     def __init__(self, username: Optional[str], password: Optional[str], server_url: str, **kwargs: Any) -> None:
         super().__init__(username, password, server_url + "/_session", **kwargs)
 
+    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        """Send with HTTP Basic credentials."""
+        return self._drive(super().request, method, url, args, kwargs)
+
     def auth_flow(self, method: str, url: str, kwargs: Dict[str, Any]) -> AuthFlow:
-        if kwargs.get("auth") is None and self._username is not None and self._password is not None:
-            kwargs["auth"] = (self._username, self._password)
+        if kwargs.get("auth") is None:  # auth=None without both credentials, as python-cloudant sent
+            both = self._username is not None and self._password is not None
+            kwargs["auth"] = (self._username, self._password) if both else None
         yield method, url, kwargs
 
 
 class CookieSession(ClientSession):
     """Logs in with ``POST /_session`` and sends the ``AuthSession`` cookie.
 
-    With ``auto_renew`` (the default since 3.0), a 401, or a 403 whose ``error``
+    With ``auto_renew`` (default False, as in python-cloudant; the clients pass True
+    unless told otherwise), a 401, or a 403 whose ``error``
     is ``credentials_expired``, logs in again once and replays the request.
     """
 
     def __init__(self, username: Optional[str], password: Optional[str], server_url: str, **kwargs: Any) -> None:
-        kwargs.setdefault("auto_renew", True)
         super().__init__(username, password, server_url + "/_session", **kwargs)
 
     def login(self) -> None:
         """``POST /_session`` with the name and password (also as Basic auth, for ``require_valid_user``)."""
         credentials = (self._username or "", self._password or "")
-        self._send_raw("POST", self._session_url, data={"name": credentials[0], "password": credentials[1]},
-                       auth=credentials, headers={"Accept": "application/json"})
+        form = {"name": credentials[0], "password": credentials[1]}
+        self._send_raw(super().request, "POST", self._session_url, data=form, auth=credentials,
+                       headers={"Accept": "application/json"})
 
     def logout(self) -> None:
         """``DELETE /_session`` and forget the cookie."""
         try:
-            self._send_raw("DELETE", self._session_url)
+            self._send_raw(super().request, "DELETE", self._session_url)
         finally:
             self.cookies.clear()
+
+    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        """Send with the session cookie, renewing it once when it has expired (``auto_renew``)."""
+        return self._drive(super().request, method, url, args, kwargs)
 
     def auth_flow(self, method: str, url: str, kwargs: Dict[str, Any]) -> AuthFlow:
         generation = self._generation
@@ -196,29 +232,66 @@ class CookieSession(ClientSession):
             yield from self._replay_after_renewal(method, url, kwargs, response, generation, position)
 
 
-class IAMSession(ClientSession):
-    """Exchanges an IBM Cloud IAM API key for a bearer token and sends it with every request.
+#: How an :class:`IAMSession` authenticates, learnt at its first login: IBM Cloudant's ``IAMSession`` cookie
+#: (``POST /_iam_session``, python-cloudant's only way) or the token sent as ``Authorization: Bearer``
+#: (servers without ``/_iam_session`` that verify the token themselves, e.g. Apache CouchDB's JWT handler).
+COOKIE_MODE = "cookie"
+BEARER_MODE = "bearer"
 
-    The token is refreshed when 80% of its lifetime has passed, and once more
-    (with a replay of the request) when the server answers 401.
+#: The lifetime assumed for a token whose reply gives none, in seconds.
+DEFAULT_TOKEN_LIFETIME = 3600.0
+#: The share of a token's lifetime after which a bearer-mode session fetches a new one.
+REFRESH_AT = 0.8
+
+_TOKEN_FORM = {"grant_type": "urn:ibm:params:oauth:grant-type:apikey", "response_type": "cloud_iam"}
+_NO_TOKEN_SERVICE = "Failed to contact IAM token service"
+_BAD_TOKEN_REPLY = "Invalid response from IAM token service"
+_NO_EXCHANGE = "Failed to exchange IAM token with Cloudant"
+
+
+class IAMSession(ClientSession):
+    """Exchanges an IBM Cloud IAM API key for an access token and authenticates with it.
+
+    :meth:`login` gets a token from the token endpoint and, as python-cloudant
+    2.15.0, exchanges it for an ``IAMSession`` cookie with ``POST /_iam_session``
+    (*cookie mode*). A server without that endpoint (Apache CouchDB, which
+    verifies the token itself as a JWT) answers 404 or 405, or refuses the
+    anonymous POST while its ``/_session`` names a ``jwt`` handler or accepts the
+    token: the session then sends the token as ``Authorization: Bearer`` with
+    every request (*bearer mode*). The mode is learnt at the first login and
+    kept (see :attr:`auth_mode`).
+
+    With ``auto_renew``, a request logs in first when it has nothing to send (no
+    ``IAMSession`` cookie; in bearer mode, no token or one 80% through its
+    lifetime), and a 401 logs in again and replays the request once. Without
+    ``auto_renew`` only :meth:`login` (called by ``connect()``) gets a token.
+
+    Failures raise a plain :class:`~cloudant.error.CloudantException` with
+    python-cloudant's text; the typed error behind it (an HTTP error with its
+    status, or a connection error) is its ``__cause__``, and ``method``, ``url``
+    and ``response`` attributes say which request failed.
 
     :param str api_key: the IAM API key.
     :param str server_url: the server URL.
     :param str client_id: optional IAM client id (Basic auth on the token endpoint).
     :param str client_secret: optional IAM client secret.
-    :param str token_url: the token endpoint; default ``$IAM_TOKEN_URL`` or IBM Cloud's.
+    :param str token_url: keyword only: the token endpoint; default ``$IAM_TOKEN_URL`` or IBM Cloud's.
     """
 
     def __init__(self, api_key: Optional[str], server_url: str, client_id: Optional[str] = None,
-                 client_secret: Optional[str] = None, token_url: Optional[str] = None, **kwargs: Any) -> None:
-        kwargs.setdefault("auto_renew", True)
-        super().__init__(None, None, server_url + "/_session", **kwargs)
+                 client_secret: Optional[str] = None, **kwargs: Any) -> None:
+        token_url = kwargs.pop("token_url", None)
+        super().__init__(None, None, server_url + "/_iam_session", **kwargs)
+        self._server_url = server_url
         self._api_key = api_key
         self._client_id = client_id
         self._client_secret = client_secret
+        #: HTTP Basic credentials for the token endpoint (python-cloudant's name), or ``None``.
+        self._token_auth = (client_id, client_secret) if client_id and client_secret else None
         self._token_url = token_url or os.environ.get("IAM_TOKEN_URL") or DEFAULT_IAM_TOKEN_URL
         self._access_token: Optional[str] = None
         self._refresh_at = 0.0
+        self._mode: Optional[str] = None
 
     @property
     def get_api_key(self) -> Optional[str]:
@@ -230,49 +303,222 @@ class IAMSession(ClientSession):
         """The IAM token endpoint this session uses."""
         return self._token_url
 
+    @property
+    def auth_mode(self) -> Optional[str]:
+        """:data:`COOKIE_MODE` or :data:`BEARER_MODE` once a login has told which; ``None`` before."""
+        return self._mode
+
     def set_credentials(self, username: Optional[str], api_key: Optional[str]) -> None:
         """Replace the API key (``None`` keeps it); the user name is not used by IAM."""
         if api_key is not None:
             self._api_key = api_key
 
+    # -- logging in ----------------------------------------------------------------------------------------
     def login(self) -> None:
-        """Exchange the API key for an access token at the token endpoint."""
-        auth = None
-        if self._client_id and self._client_secret:
-            auth = (self._client_id, self._client_secret)
-        response = self._send_raw(
-            "POST", self._token_url, auth=auth, headers={"Accept": "application/json"},
-            data={"grant_type": "urn:ibm:params:oauth:grant-type:apikey", "response_type": "cloud_iam",
-                  "apikey": self._api_key})
-        token = response.json()
-        lifetime = float(token["expires_in"] if token.get("expires_in") is not None else 3600)
-        now = time.time()
-        if token.get("expiration"):
-            lifetime = max(0.0, float(token["expiration"]) - now)
-        self._access_token = token["access_token"]
-        self._refresh_at = now + 0.8 * lifetime
+        """Get an access token, then (cookie mode, or the mode still unknown) exchange it for a cookie.
+
+        :raises CloudantException: the token endpoint or ``/_iam_session`` failed.
+        """
+        self._refresh_at = 0.0
+        access_token = self._get_access_token()
+        self._access_token = access_token
+        if not self._refresh_at:  # a stand-in _get_access_token that did not record the lifetime
+            self._refresh_at = time.time() + REFRESH_AT * DEFAULT_TOKEN_LIFETIME
+        if self._mode != BEARER_MODE:
+            self._exchange_for_cookie(access_token)
+
+    def _exchange_for_cookie(self, access_token: str) -> None:
+        """``POST /_iam_session`` with the token, as python-cloudant; learn the mode from the answer."""
+        url = self._session_url or self._server_url + "/_iam_session"
+        try:
+            response = super().request("POST", url, headers={"Content-Type": "application/json"},
+                                       data=json.dumps({"access_token": access_token}))
+        except requests.RequestException as err:
+            typed = _transport_error("POST", url, err)
+            raise _iam_error(_NO_EXCHANGE, "POST", url, typed) from typed
+        if self._mode is None and self._takes_bearer_tokens(response, access_token):
+            self._mode = BEARER_MODE
+            return
+        try:
+            check_response(response)
+        except requests.RequestException as err:
+            raise _iam_error(_NO_EXCHANGE, "POST", url, err, response) from err
+        self._mode = COOKIE_MODE
+
+    def _takes_bearer_tokens(self, response: requests.Response, access_token: str) -> bool:
+        """Whether the server's answer to ``POST /_iam_session`` means "no such endpoint, send the token".
+
+        404 and 405 say so directly. A 401 or 403 is what Apache CouchDB answers
+        an anonymous request for what it reads as a system database; then
+        ``/_session`` decides: its ``authentication_handlers`` list ``jwt``, or it
+        accepts the token itself.
+        """
+        status = response.status_code
+        if not isinstance(status, int) or status not in (401, 403, 404, 405):
+            return False
+        response.close()
+        if status in (404, 405):
+            return True
+        handlers = _session_info(self._probe_session({})).get("authentication_handlers")
+        if isinstance(handlers, list) and "jwt" in handlers:
+            return True
+        body = self._probe_session({"Authorization": "Bearer %s" % access_token})
+        user = body.get("userCtx") if isinstance(body, dict) else None
+        return isinstance(user, dict) and bool(user.get("name"))
+
+    def _probe_session(self, headers: Dict[str, str]) -> Any:
+        """``GET /_session`` with ``headers`` outside the auth flow; the decoded body, or ``None``."""
+        headers = {"Accept": "application/json", **headers}
+        try:
+            response = super().request("GET", self._server_url + "/_session", headers=headers)
+        except requests.RequestException:
+            return None
+        try:
+            status = response.status_code
+            return _json(response) if isinstance(status, int) and 200 <= status < 300 else None
+        except (ValueError, TypeError, requests.RequestException):
+            return None
+        finally:
+            response.close()
+
+    def _get_access_token(self) -> str:
+        """``POST`` the API key to the token endpoint; keep and return the access token.
+
+        :raises CloudantException: ``'Failed to contact IAM token service'`` (or
+            the endpoint's ``errorMessage``) when the request fails,
+            ``'Invalid response from IAM token service'`` when the reply holds no token.
+        """
+        url = self._token_url
+        try:
+            response = super().request("POST", url, auth=self._token_auth, headers={"Accepts": "application/json"},
+                                       data={**_TOKEN_FORM, "apikey": self._api_key})
+        except requests.RequestException as err:
+            typed = _transport_error("POST", url, err)
+            raise _iam_error(_NO_TOKEN_SERVICE, "POST", url, typed) from typed
+        body = _json_or_none(response)
+        message = body.get("errorMessage") if isinstance(body, dict) else None
+        try:
+            check_response(response)
+        except requests.RequestException as err:
+            text = message if isinstance(message, str) and message else _NO_TOKEN_SERVICE
+            raise _iam_error(text, "POST", url, err, response) from err
+        token = body.get("access_token") if isinstance(body, dict) else None
+        if not isinstance(token, str) or not token:
+            raise _iam_error(_BAD_TOKEN_REPLY, "POST", url, None, response)
+        self._access_token = token
+        self._refresh_at = time.time() + REFRESH_AT * _lifetime(body)
+        return token
 
     def logout(self) -> None:
-        """Forget the access token and any cookies."""
+        """Forget the access token and clear the cookies (python-cloudant sent nothing); the mode is kept."""
         self._access_token = None
         self._refresh_at = 0.0
         self.cookies.clear()
 
+    # -- requests --------------------------------------------------------------------------------------------
+    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        """Send with the ``IAMSession`` cookie or the bearer token, renewed as needed (``auto_renew``)."""
+        return self._drive(super().request, method, url, args, kwargs)
+
     def auth_flow(self, method: str, url: str, kwargs: Dict[str, Any]) -> AuthFlow:
+        self.cookies.clear_expired_cookies()
         generation = self._generation
-        if self._access_token is None or (self._auto_renew and time.time() >= self._refresh_at):
+        if self._auto_renew and self._needs_login():
             self._renew(generation)
             generation = self._generation
         position = _body_position(kwargs)
-        _set_bearer(kwargs, self._access_token)
+        self._authorize(kwargs)
         response = yield method, url, kwargs
         if self._auto_renew and response.status_code == 401:
             for call in self._replay_after_renewal(method, url, kwargs, response, generation, position):
-                _set_bearer(call[2], self._access_token)
+                self._authorize(call[2])
                 yield call
+
+    def _authorize(self, kwargs: Dict[str, Any]) -> None:
+        """In bearer mode, put the token in the request's headers; the cookie jar does the rest."""
+        if self._mode == BEARER_MODE:
+            _set_bearer(kwargs, self._access_token)
+
+    def _needs_login(self) -> bool:
+        """No ``IAMSession`` cookie (python-cloudant's test); in bearer mode, no token or an aged one."""
+        if self._mode == BEARER_MODE:
+            return self._access_token is None or time.time() >= self._refresh_at
+        return "IAMSession" not in self.cookies.keys()
+
+    def _info_url(self) -> Optional[str]:
+        """``/_iam_session``, as python-cloudant; ``/_session`` in bearer mode, where that is what answers."""
+        if self._mode == BEARER_MODE:
+            return self._server_url + "/_session"
+        return self._session_url
+
+
+def _lifetime(token: Dict[str, Any]) -> float:
+    """Seconds the token lives: ``expiration`` when consistent with the clock, else ``expires_in`` or 3600."""
+    try:
+        lifetime = float(token.get("expires_in") or DEFAULT_TOKEN_LIFETIME)
+    except (TypeError, ValueError):
+        lifetime = DEFAULT_TOKEN_LIFETIME
+    try:
+        left = float(token["expiration"]) - time.time()
+    except (KeyError, TypeError, ValueError):
+        return lifetime
+    return left if 0 < left < lifetime else lifetime  # an expiration in the past is a clock skew: ignore it
+
+
+def _json_or_none(response: requests.Response) -> Any:
+    """The decoded body, or ``None`` when it is not JSON."""
+    try:
+        return _json(response)
+    except (ValueError, TypeError, requests.RequestException):
+        return None
+
+
+def _session_info(body: Any) -> Dict[str, Any]:
+    info = body.get("info") if isinstance(body, dict) else None
+    return info if isinstance(info, dict) else {}
+
+
+def _transport_error(method: str, url: str, err: requests.RequestException) -> Exception:
+    """The typed error for a request that got no answer (a timeout, a refused or dropped connection)."""
+    if isinstance(err, CloudantException):
+        return err
+    if isinstance(err, requests.Timeout):
+        return CloudantTimeout(method, url, err)
+    if isinstance(err, requests.ConnectionError):
+        return CloudantConnectionError(method, url, err)
+    return err
+
+
+def _iam_error(text: str, method: str, url: str, cause: Optional[BaseException],
+               response: Optional[requests.Response] = None) -> CloudantException:
+    """python-cloudant's plain ``CloudantException(text)``, carrying which request failed and why."""
+    exc = CloudantException(text)
+    exc.method = method  # type: ignore[attr-defined]
+    exc.url = redact_url(url)  # type: ignore[attr-defined]
+    exc.response = response  # type: ignore[attr-defined]
+    add_note = getattr(exc, "add_note", None)
+    if cause is not None and add_note is not None:
+        add_note(str(cause))
+    return exc
+
+
+def _json(response: requests.Response) -> Any:
+    """The decoded body: ``response.json()``, or ``response.text`` decoded for a stand-in response."""
+    if is_real_response(response):
+        return response.json()
+    return json.loads(response.text)
+
+
+def _keywords(args: tuple, kwargs: Dict[str, Any]) -> Dict[str, Any]:
+    """``requests.Session.request``'s positional arguments after ``url``, as keywords."""
+    if args:
+        kwargs.update(zip(("params", "data", "headers", "cookies", "files", "auth", "timeout"), args))
+    return kwargs
 
 
 def _set_bearer(kwargs: Dict[str, Any], token: Optional[str]) -> None:
+    if token is None:  # not logged in (auto_renew off), or an IAMSession cookie authenticates
+        return
     headers = dict(kwargs.get("headers") or {})
     headers["Authorization"] = "Bearer %s" % token
     kwargs["headers"] = headers

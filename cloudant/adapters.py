@@ -11,17 +11,25 @@ given an adapter of its own. The policy it applies:
 - Connection errors (nothing was sent yet) are retried for every method.
 - Waits grow exponentially from ``initialBackoff`` with random jitter, and a
   ``Retry-After`` header is honoured.
+
+The library's adapters also apply :data:`DEFAULT_TIMEOUT` to a request sent
+without a timeout (or with ``None`` for its connect or read part): the sessions
+pass the client's ``timeout`` (``None`` unless one was given) on to
+:mod:`requests` as python-cloudant did, and no request waits forever.
 """
 from __future__ import annotations
 
 import random
 from itertools import takewhile
-from typing import Any, Optional
+from typing import Any, Optional, Tuple
 
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 __all__ = ["Replay429Adapter", "RetryPolicy"]
+
+#: Connect and read timeouts (seconds) applied when a request is sent with none.
+DEFAULT_TIMEOUT: Tuple[float, float] = (30.0, 300.0)
 
 _READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _MAX_BACKOFF = 120.0  # seconds: urllib3's own cap on one wait
@@ -76,7 +84,24 @@ class RetryPolicy(Retry):
                    respect_retry_after_header=True, jitter=initial_backoff)
 
 
-class Replay429Adapter(HTTPAdapter):
+def with_default_timeout(timeout: Any) -> Any:
+    """Return ``timeout`` with :data:`DEFAULT_TIMEOUT` standing in for ``None`` (whole, or either part)."""
+    if timeout is None:
+        return DEFAULT_TIMEOUT
+    if isinstance(timeout, tuple) and len(timeout) == 2:
+        connect, read = timeout
+        return (DEFAULT_TIMEOUT[0] if connect is None else connect, DEFAULT_TIMEOUT[1] if read is None else read)
+    return timeout
+
+
+class TimeoutAdapter(HTTPAdapter):
+    """An :class:`~requests.adapters.HTTPAdapter` that sends with :data:`DEFAULT_TIMEOUT` when given no timeout."""
+
+    def send(self, request: Any, stream: bool = False, timeout: Any = None, *args: Any, **kwargs: Any) -> Any:
+        return super().send(request, stream, with_default_timeout(timeout), *args, **kwargs)
+
+
+class Replay429Adapter(TimeoutAdapter):
     """An :class:`~requests.adapters.HTTPAdapter` that replays rate-limited requests.
 
     :param int retries: how many times a request is replayed. Default 3.

@@ -10,21 +10,26 @@ from __future__ import annotations
 import json
 import logging
 import platform
+import warnings
 from typing import Any, Dict, List, Optional, Type, Union
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from . import __version__
 from ._client_session import BasicSession, ClientSession, CookieSession, IAMSession
-from ._cloud_foundry import CloudFoundryService
+from ._cloud_foundry import DEFAULT_SERVICE_NAME, CloudFoundryService
 from ._config import read_service_config
 from ._endpoint import Endpoint
 from ._params import DB_UPDATES_ARGS, check_database_name, check_usage_period
 from .adapters import Replay429Adapter
 from .database import CloudantDatabase, CouchDatabase
-from .error import (CloudantArgumentError, CloudantClientException, CloudantConnectionError,
-                    CloudantDatabaseException, CloudantHTTPError, NotFound, redact_url)
+from .error import (ClientNotConnected, CloudantArgumentError, CloudantClientException, CloudantConnectionError,
+                    CloudantDatabaseException, CloudantException, CloudantHTTPError, NotFound, _add_note,
+                    redact_url)
 from .feed import Feed, FeedTarget, InfiniteFeed
 
+from ._legacy import module_getattr as _module_getattr
+
+__getattr__ = _module_getattr(__name__)  # names python-cloudant 2.15.0 imported into this module
 __all__ = ["CouchDB", "Cloudant"]
 
 LOG = logging.getLogger("cloudant")
@@ -63,11 +68,15 @@ class CouchDB(dict):
         or IBM Cloud's).
     :param int gzip_threshold: gzip JSON request bodies of at least this many
         bytes (``Content-Encoding: gzip``). Default ``None``: never.
-    :raises TypeError: for an unknown keyword argument.
+
+    Other keyword arguments are accepted, as python-cloudant accepted them, with
+    a :class:`UserWarning` saying that they do nothing (``account`` and
+    ``x_cloudant_user`` take effect on :class:`Cloudant` only).
 
     .. versionchanged:: 3.0
-       ``auto_renew`` defaults to True; a default timeout applies; a trailing
-       ``/`` of ``url`` is dropped; unknown keyword arguments raise ``TypeError``.
+       ``auto_renew`` defaults to True; without ``timeout`` the library's
+       adapters apply :data:`~cloudant.adapters.DEFAULT_TIMEOUT`; a trailing
+       ``/`` of ``url`` is dropped.
     """
 
     _DATABASE_CLASS: Type[CouchDatabase] = CouchDatabase
@@ -76,10 +85,7 @@ class CouchDB(dict):
     def __init__(self, user: Optional[str], auth_token: Optional[str], admin_party: bool = False,
                  **kwargs: Any) -> None:
         super().__init__()
-        unknown = set(kwargs) - _CLIENT_OPTIONS - self._extra_options
-        if unknown:
-            raise TypeError("%s() got unexpected keyword argument(s): %s"
-                            % (type(self).__name__, ", ".join(sorted(unknown))))
+        _warn_ignored(type(self).__name__, set(kwargs) - _CLIENT_OPTIONS - self._extra_options)
         self.server_url, url_user, url_password = _split_url(kwargs.get("url"))
         if not user and not auth_token and url_user is not None:
             user, auth_token = url_user, url_password
@@ -97,7 +103,8 @@ class CouchDB(dict):
         self._iam_client_id = kwargs.get("iam_client_id")
         self._iam_client_secret = kwargs.get("iam_client_secret")
         self._iam_token_url = kwargs.get("iam_token_url")
-        self._client_user_header: Optional[Dict[str, str]] = {"User-Agent": USER_AGENT}
+        #: Headers set on every session (python-cloudant's attribute; ``None`` for CouchDB).
+        self._client_user_header: Optional[Dict[str, str]] = None
         self._features: Optional[List[str]] = None
         self._endpoint = Endpoint(self, self.server_url or "")
         if kwargs.get("connect", False):
@@ -121,6 +128,7 @@ class CouchDB(dict):
         self._close_session()
         session = self._new_session()
         session.mount(self.server_url, self.adapter or Replay429Adapter())
+        session.headers["User-Agent"] = USER_AGENT
         if self._client_user_header:
             session.headers.update(self._client_user_header)
         self.r_session = session
@@ -161,9 +169,9 @@ class CouchDB(dict):
 
     def session(self) -> Optional[Dict[str, Any]]:
         """Return the server's view of the session (``GET /_session``); ``None`` in admin party."""
-        if self.admin_party:
-            return None
-        return self._endpoint.child("_session").json()
+        if self.r_session is None:
+            raise ClientNotConnected()
+        return self.r_session.info()
 
     def session_cookie(self) -> Optional[str]:
         """Return the ``AuthSession`` cookie of the current session, or ``None``."""
@@ -306,12 +314,12 @@ class CouchDB(dict):
         :param bool partitioned: create a partitioned database.
         :param bool throw_on_exists: raise :class:`CloudantClientException` (412)
             when the database exists; otherwise return it. Default False.
-        :raises CloudantArgumentError: for an illegal name (140), before any request.
+        :raises CloudantDatabaseException: code 400 for an illegal name, as the
+            server's refusal was reported by python-cloudant (here before any request).
         """
         throw_on_exists = kwargs.pop("throw_on_exists", False)
-        if kwargs:
-            raise TypeError("create_database() got unexpected keyword argument(s): %s" % ", ".join(kwargs))
-        check_database_name(dbname)
+        _warn_ignored("create_database", set(kwargs))
+        _check_new_database_name(dbname)
         database = self._DATABASE_CLASS(self, dbname, partitioned=partitioned)
         try:
             database.create(throw_on_exists=throw_on_exists)
@@ -326,11 +334,15 @@ class CouchDB(dict):
         """Delete a database on the server and drop it from the cache.
 
         :raises CloudantClientException: code 404 when it does not exist.
+        :raises requests.HTTPError: (a :class:`~cloudant.error.BadRequest`) for an
+            illegal name, answered by the server as in python-cloudant.
         """
-        check_database_name(dbname)
-        database = dict.get(self, dbname) or self._DATABASE_CLASS(self, dbname)
+        database = dict.get(self, dbname) or self._legal_database(dbname)
         try:
-            database.delete()
+            if database is None:
+                self._endpoint.child(dbname).request("DELETE")  # an illegal name: the server's 400 is raised
+            else:
+                database.delete()
         except NotFound:
             raise CloudantClientException(404, dbname) from None
         finally:
@@ -357,12 +369,27 @@ class CouchDB(dict):
         super().__setitem__(key, database)
         return database
 
-    def _fetch_database(self, name: str) -> Optional[CouchDatabase]:
+    def _legal_database(self, name: str) -> Optional[CouchDatabase]:
+        """A database object for ``name``, or ``None`` for a name the database class refuses."""
+        if not isinstance(name, str):
+            check_database_name(name)  # CloudantArgumentError 117, before any request
         try:
-            database = self._DATABASE_CLASS(self, name)  # checks the name: an illegal one cannot exist
+            return self._DATABASE_CLASS(self, name)
         except CloudantArgumentError:
             return None
-        return database if database._load_properties() else None
+
+    def _fetch_database(self, name: str) -> Optional[CouchDatabase]:
+        """``HEAD /{db}``, as python-cloudant: the database object, or ``None`` when it does not exist.
+
+        An illegal name is sent too: the server's 400 is raised, as it was by python-cloudant.
+        """
+        if not isinstance(name, str):
+            return None
+        database = self._legal_database(name)
+        if database is None:
+            self._endpoint.child(name).exists()  # an illegal name: the server answers 400, raised here
+            return None
+        return database if database.exists() else None
 
     def get(self, key: str, default: Any = None, remote: bool = False) -> Any:
         """Return the cached database object, or ``default``; ``remote=True`` asks the server."""
@@ -468,8 +495,9 @@ class Cloudant(CouchDB):
             raise CloudantClientException(102)
         connect = kwargs.pop("connect", False)
         super().__init__(cloudant_user, auth_token, **kwargs)
-        if x_cloudant_user:
-            self._client_user_header = {**(self._client_user_header or {}), "X-Cloudant-User": x_cloudant_user}
+        self._client_user_header = {"User-Agent": USER_AGENT}
+        if x_cloudant_user is not None:
+            self._client_user_header["X-Cloudant-User"] = x_cloudant_user
         if connect:
             self.connect()
 
@@ -554,12 +582,21 @@ class Cloudant(CouchDB):
         :param vcap_services: ``os.getenv('VCAP_SERVICES')``, a JSON string or dict.
         :param str instance_name: the instance, when there are several.
         :param str service_name: the service label; default ``cloudantNoSQLDB``.
-        :raises CloudantClientException: code 105 saying what is wrong with
-            ``VCAP_SERVICES``, or 103 when it has no usable credentials.
+        :raises CloudantClientException: code 103 for any problem with
+            ``VCAP_SERVICES``, as python-cloudant; what the problem is is in the
+            exception's ``detail`` attribute and note.
+
+        The client connects to the credentials' ``url`` (its scheme, host and
+        port) when they hold one, else to ``https://{host}:{port}``; a ``url=``
+        keyword wins over both.
         """
-        service = CloudFoundryService(vcap_services, instance_name=instance_name, service_name=service_name)
-        kwargs.setdefault("url", service.url)
-        if service.iam_api_key:
+        try:
+            service = CloudFoundryService(vcap_services, instance_name=instance_name,
+                                          service_name=service_name or DEFAULT_SERVICE_NAME)
+        except CloudantException as err:
+            raise _client_exception_103(err) from err
+        kwargs.setdefault("url", service.server_url)
+        if hasattr(service, "iam_api_key"):
             return cls.iam(None, service.iam_api_key, **kwargs)
         return cls(service.username, service.password, **kwargs)
 
@@ -578,6 +615,34 @@ class Cloudant(CouchDB):
         kwargs.setdefault("auto_renew", True)
         kwargs["use_iam"] = True
         return cls(None, api_key, **kwargs)
+
+
+def _warn_ignored(where: str, names: set) -> None:
+    """Warn that keyword arguments python-cloudant accepted (and ignored) do nothing here either."""
+    if names:
+        warnings.warn("%s(): keyword argument(s) %s have no effect and are ignored"
+                      % (where, ", ".join(sorted(names))), UserWarning, stacklevel=3)
+
+
+def _check_new_database_name(dbname: Any) -> None:
+    """Refuse an illegal name as python-cloudant reported the server's 400: ``CloudantDatabaseException(400)``."""
+    try:
+        check_database_name(dbname)
+    except CloudantArgumentError as err:
+        if err.code != 140:
+            raise
+        exc = CloudantDatabaseException(400, dbname)
+        exc.detail = str(err)  # type: ignore[attr-defined]
+        _add_note(exc, str(err))
+        raise exc from None
+
+
+def _client_exception_103(err: CloudantException) -> CloudantClientException:
+    exc = CloudantClientException(103)
+    detail = getattr(err, "detail", None) or str(err)
+    exc.detail = detail  # type: ignore[attr-defined]
+    _add_note(exc, "%s (%s)" % (err, detail) if str(err) != detail else detail)
+    return exc
 
 
 def _split_url(url: Optional[str]):

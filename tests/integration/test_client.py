@@ -13,7 +13,7 @@ import requests
 from cloudant import cloudant, couchdb, couchdb_admin_party
 from cloudant.client import CouchDB
 from cloudant.database import CouchDatabase
-from cloudant.error import CloudantArgumentError, CloudantClientException
+from cloudant.error import CloudantClientException, CloudantDatabaseException
 
 
 @pytest.fixture
@@ -152,9 +152,23 @@ def test_database_names_with_special_characters(client: CouchDB, couch_server: A
 def test_illegal_names_are_refused_before_any_request(client: CouchDB) -> None:
     sent = record(client.r_session)
     for name in ("Upper", "_secret", "has space"):
-        with pytest.raises(CloudantArgumentError):
+        with pytest.raises(CloudantDatabaseException) as info:  # python-cloudant's report of the server's 400
             client.create_database(name)
+        assert info.value.status_code == 400
+        assert str(info.value) == "Invalid database name during creation. Found: %s" % name
     assert sent == []
+
+
+def test_illegal_names_elsewhere_get_the_servers_answer(client: CouchDB) -> None:
+    """Sent as python-cloudant sent them: CouchDB answers 400 (raised); pouchdb-server 404 (not found)."""
+    sent = record(client.r_session)
+    with pytest.raises((requests.HTTPError, KeyError)) as info:
+        client["Upper"]
+    status = 404 if info.type is KeyError else info.value.response.status_code  # type: ignore[union-attr]
+    assert status in (400, 404)
+    if status == 404:
+        assert client.get("Upper", "default", remote=True) == "default"
+    assert sent  # no local refusal: the request went out
 
 
 @pytest.mark.requires("partitioned")

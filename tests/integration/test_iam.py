@@ -19,7 +19,7 @@ import requests
 from _fakes import LoopbackServer, Seen
 from cloudant import cloudant_iam
 from cloudant.client import Cloudant, CouchDB
-from cloudant.error import BadRequest, Unauthorized
+from cloudant.error import BadRequest, CloudantException, Unauthorized
 
 API_KEY = "iam-api-key-" + "7" * 20
 
@@ -146,13 +146,34 @@ def test_a_token_refused_twice_raises(couch_server: Any, token_endpoint: TokenEn
 
 
 @pytest.mark.parametrize("api_key", ["wrong-key", None])
-def test_a_wrong_api_key_is_a_typed_error_from_the_token_endpoint(couch_server: Any, token_endpoint: TokenEndpoint,
-                                                                   api_key: Optional[str]) -> None:
+def test_a_wrong_api_key_raises_python_cloudants_error_with_the_http_error_as_cause(
+        couch_server: Any, token_endpoint: TokenEndpoint, api_key: Optional[str]) -> None:
     client = Cloudant.iam(None, api_key, url=couch_server.url, iam_token_url=token_endpoint.url)  # type: ignore[arg-type]
-    with pytest.raises(BadRequest) as info:
+    with pytest.raises(CloudantException) as info:
         client.connect()
-    assert info.value.status_code == 400
-    assert info.value.url == token_endpoint.url
-    assert info.value.method == "POST"
+    assert type(info.value) is CloudantException  # python-cloudant 2.15.0's class and text
+    assert str(info.value) == "Provided API key could not be found."
+    assert info.value.status_code is None
+    cause = info.value.__cause__
+    assert isinstance(cause, BadRequest) and cause.status_code == 400
+    assert (cause.method, cause.url) == ("POST", token_endpoint.url)
+    assert (info.value.method, info.value.url) == ("POST", token_endpoint.url)
     assert client.r_session is None
-    assert "wrong-key" not in str(info.value)
+    assert "wrong-key" not in str(info.value) and "wrong-key" not in str(cause)
+
+
+def test_couchdb_has_no_iam_session_endpoint_so_the_token_goes_as_bearer(couch_server: Any,
+                                                                       token_endpoint: TokenEndpoint) -> None:
+    client = Cloudant.iam(None, API_KEY, url=couch_server.url, iam_token_url=token_endpoint.url)
+    client.connect()
+    try:
+        assert client.r_session.auth_mode == "bearer"
+        assert client.r_session._session_url == couch_server.url + "/_iam_session"
+        sent: List[Tuple[str, str]] = []
+        client.r_session.hooks["response"].append(
+            lambda response, *args, **kwargs: sent.append((response.request.method, response.url)))
+        client.r_session.login()  # a new token; the mode is kept, so no second POST /_iam_session
+        assert client.session()["info"]["authenticated"] == "jwt"
+        assert sent == [("POST", token_endpoint.url), ("GET", couch_server.url + "/_session")]
+    finally:
+        client.disconnect()

@@ -12,12 +12,14 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 import pytest
+import requests
 
 import cloudant
 from _fakes import FakeAdapter, Seen
 from cloudant.client import Cloudant, CouchDB
 from cloudant.database import CloudantDatabase, CouchDatabase
-from cloudant.error import (ClientNotConnected, CloudantArgumentError, CloudantClientException, ServerError,
+from cloudant.error import (ClientNotConnected, CloudantArgumentError, CloudantClientException,
+                            CloudantDatabaseException, ServerError,
                             Unauthorized)
 
 SERVER = "http://couch.test:5984"
@@ -42,6 +44,8 @@ class Couch:
             return 200, [("Set-Cookie", "AuthSession=; Path=/")], {"ok": True}
         if seen.path == "/iam/token":
             return 200, {}, {"access_token": "tok", "expires_in": 3600}
+        if seen.path == "/_iam_session":  # CouchDB has none: the IAM session sends the token as Bearer
+            return 404, {}, {"error": "not_found", "reason": "Database does not exist."}
         if seen.path.endswith("/_all_dbs"):
             return 200, {}, ["_users", "orders"]
         if seen.path.endswith("/_session"):
@@ -63,9 +67,17 @@ def client_for(couch: Couch, user: Optional[str] = "user", password: Optional[st
 
 
 # -- construction ----------------------------------------------------------------------------------------------
-def test_unknown_keyword_arguments_are_refused() -> None:
-    with pytest.raises(TypeError, match="colour"):
+def test_unknown_keyword_arguments_are_accepted_with_a_warning() -> None:
+    """python-cloudant accepted (and ignored) any keyword argument."""
+    with pytest.warns(UserWarning, match="colour"):
         CouchDB("u", "p", url=SERVER, colour="blue")
+
+
+def test_cloudant_only_keyword_arguments_are_accepted_by_couchdb_with_a_warning() -> None:
+    with pytest.warns(UserWarning, match="account, x_cloudant_user"):
+        client = CouchDB("u", "p", url=SERVER, account="acct", x_cloudant_user="acct")
+    assert client.server_url == SERVER
+    assert client._client_user_header is None
 
 
 def test_credentials_in_the_url_are_used_and_removed(couch: Couch) -> None:
@@ -259,17 +271,26 @@ def assert_nothing_sent(client: CouchDB) -> None:
     assert client.adapter.seen == []  # type: ignore[union-attr]
 
 
-@pytest.mark.parametrize("name", ["Orders", "1db", "_private", "a b", "", "x" * 239, "caf\u00e9"])
-def test_illegal_database_names_are_refused_locally(connected: CouchDB, name: str) -> None:
-    with pytest.raises(CloudantArgumentError) as info:
+@pytest.mark.parametrize("name", ["Orders", "1db", "_private", "a b", "x" * 239, "caf\u00e9"])
+def test_illegal_database_names_are_refused_locally_as_the_server_would(connected: CouchDB, name: str) -> None:
+    """python-cloudant reported the server's 400 as ``CloudantDatabaseException(400)``: so is the local check."""
+    with pytest.raises(CloudantDatabaseException) as info:
         connected.create_database(name)
-    assert info.value.status_code == 140
-    with pytest.raises(CloudantArgumentError):
-        connected.delete_database(name)
-    with pytest.raises(KeyError):
-        connected[name]
-    assert connected.get(name, "default", remote=True) == "default"
+    assert info.value.status_code == 400
+    assert str(info.value) == "Invalid database name during creation. Found: %s" % name
     assert_nothing_sent(connected)
+
+
+@pytest.mark.parametrize("name", ["Orders", "_private"])
+def test_illegal_names_elsewhere_get_the_servers_answer(couch: Couch, name: str) -> None:
+    """``client[name]``, ``get(remote=True)`` and ``delete_database`` send the name, as python-cloudant did."""
+    couch.adapter.handler = lambda seen: (400, {}, {"error": "illegal_database_name", "reason": "Name: " + name})
+    client = client_for(couch, use_basic_auth=True)
+    client.connect()
+    for call in (lambda: client[name], lambda: client.get(name, remote=True), lambda: client.delete_database(name)):
+        with pytest.raises(requests.HTTPError) as info:
+            call()
+        assert info.value.response.status_code == 400
 
 
 def test_non_string_database_name(connected: CouchDB) -> None:
@@ -289,10 +310,10 @@ def test_only_database_objects_can_be_set(connected: CouchDB) -> None:
     assert_nothing_sent(connected)
 
 
-def test_create_database_refuses_unknown_options(connected: CouchDB) -> None:
-    with pytest.raises(TypeError):
+def test_create_database_ignores_unknown_options_with_a_warning(connected: CouchDB) -> None:
+    connected.adapter.handler = lambda seen: (201, {}, {"ok": True})  # type: ignore[union-attr]
+    with pytest.warns(UserWarning, match="colour"):
         connected.create_database("orders", colour="blue")
-    assert_nothing_sent(connected)
 
 
 @pytest.mark.parametrize("year, month", [(2016, None), (None, 1), (2016, 13), (2016, 0), ("foo", 1), (0, 5),
@@ -429,8 +450,8 @@ def test_cloudant_db_updates_sends_only_what_is_asked(couch: Couch) -> None:
     seen = couch.seen("GET", "/_db_updates")[0]
     assert {name: values[0] for name, values in seen.query.items()} == {
         "since": "now", "limit": "5", "descending": "true"}
-    with pytest.raises(CloudantArgumentError) as info:
-        client.db_updates(feed="eventsource")
+    with pytest.raises(CloudantArgumentError) as info:  # checked when iterated, as python-cloudant did
+        next(iter(client.db_updates(feed="eventsource")))
     assert info.value.status_code == 119
 
 
@@ -444,6 +465,6 @@ def test_infinite_db_updates_is_continuous(couch: Couch) -> None:
     feed.stop()
     seen = couch.seen("GET", "/_db_updates")[0]
     assert seen.query["feed"] == ["continuous"] and seen.query["since"] == ["1-abc"]
-    with pytest.raises(CloudantArgumentError) as info:
-        client.infinite_db_updates(feed="longpoll")
+    with pytest.raises(CloudantArgumentError) as info:  # checked when iterated, as python-cloudant did
+        next(iter(client.infinite_db_updates(feed="longpoll")))
     assert info.value.status_code == 121

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 import threading
 import types
 from typing import Any, Dict, Iterator, List, Optional
 
+from unittest import mock
 import pytest
 import requests
 
@@ -15,7 +17,8 @@ from _fakes import FakeAdapter, Seen
 from cloudant import _client_session
 from cloudant._client_session import (DEFAULT_IAM_TOKEN_URL, DEFAULT_TIMEOUT, BasicSession, ClientSession,
                                       CookieSession, IAMSession)
-from cloudant.error import BadRequest, CloudantConnectionError, ServerError, Unauthorized
+from cloudant.adapters import Replay429Adapter, TimeoutAdapter
+from cloudant.error import BadRequest, CloudantConnectionError, CloudantException, ServerError, Unauthorized
 
 SERVER = "http://couch.test:5984"
 TOKEN_URL = "https://iam.test/identity/token"
@@ -64,6 +67,7 @@ def couch() -> CouchFake:
 
 
 def cookie_session(couch: CouchFake, **kwargs: Any) -> CookieSession:
+    kwargs.setdefault("auto_renew", True)
     session = CookieSession("user", "pw", SERVER, **kwargs)
     session.mount(SERVER, couch.adapter)
     return session
@@ -268,7 +272,33 @@ def test_default_and_per_call_timeouts() -> None:
     configured.request("GET", SERVER)
     configured.request("GET", SERVER, timeout=(1, 2))
     configured.get(SERVER, timeout=3)  # python-cloudant raised TypeError (duplicate keyword) here
-    assert [seen.timeout for seen in fake.seen] == [DEFAULT_TIMEOUT, 7, (1, 2), 3]
+    # The session hands None on, as python-cloudant did; the library's own adapters apply DEFAULT_TIMEOUT.
+    assert [seen.timeout for seen in fake.seen] == [None, 7, (1, 2), 3]
+
+
+@pytest.mark.parametrize("given, sent", [(None, DEFAULT_TIMEOUT), (7, 7), ((None, 5), (30.0, 5)),
+                                         ((2, None), (2, 300.0)), ((1, 2), (1, 2))])
+def test_the_library_adapters_apply_the_default_timeout(given: Any, sent: Any) -> None:
+    for adapter in (TimeoutAdapter(), Replay429Adapter()):
+        with mock.patch("requests.adapters.HTTPAdapter.send") as send:
+            adapter.send("request", False, given)
+        assert send.call_args[0][2] == sent
+
+
+def test_a_session_without_a_client_adapter_still_has_the_default_timeout() -> None:
+    session = ClientSession()
+    assert isinstance(session.get_adapter("https://elsewhere.example/token"), TimeoutAdapter)
+    assert isinstance(session.get_adapter("http://127.0.0.1:5984/db"), TimeoutAdapter)
+
+
+def test_requests_reach_the_module_session_request_as_python_cloudant_sent_them() -> None:
+    """Suites patch ``cloudant._client_session.Session.request`` and compare the calls."""
+    with mock.patch("cloudant._client_session.Session.request") as request:
+        BasicSession("u", "p", SERVER).get(SERVER + "/_all_dbs")
+        BasicSession(None, None, SERVER).head(SERVER + "/db")
+    assert request.call_args_list == [
+        mock.call("GET", SERVER + "/_all_dbs", allow_redirects=True, auth=("u", "p"), timeout=None),
+        mock.call("HEAD", SERVER + "/db", allow_redirects=False, auth=None, timeout=None)]
 
 
 def test_login_uses_the_session_timeout(couch: CouchFake) -> None:
@@ -278,11 +308,24 @@ def test_login_uses_the_session_timeout(couch: CouchFake) -> None:
 
 
 # -- IAM sessions ----------------------------------------------------------------------------------------------------
-class IAMFake:
-    """A token endpoint and a server accepting only the latest token."""
+JWT_SESSION = {"ok": True, "userCtx": {"name": None, "roles": []},
+               "info": {"authentication_handlers": ["cookie", "jwt", "default"]}}
+NOT_ADMIN = {"error": "unauthorized", "reason": "You are not a server admin."}
 
-    def __init__(self, expires_in: int = 3600) -> None:
+
+class IAMFake:
+    """A token endpoint handing out ``t1``, ``t2``, ... and a server accepting only the latest token.
+
+    ``kind`` picks the server: ``"couchdb"`` (Apache CouchDB 3 with its JWT handler: an anonymous
+    ``POST /_iam_session`` is refused with 401, ``/_session`` lists ``jwt``, requests carry the token as
+    ``Authorization: Bearer``), ``"proxy"`` (the same behind a proxy that answers 404 for ``/_iam_session``)
+    or ``"cloudant"`` (``POST /_iam_session`` sets an ``IAMSession`` cookie that requests carry).
+    """
+
+    def __init__(self, kind: str = "couchdb", expires_in: int = 3600) -> None:
+        self.kind = kind
         self.tokens = 0
+        self.cookies = 0
         self.expires_in = expires_in
         self.extra: Dict[str, Any] = {}
         self.token_adapter = FakeAdapter(self.token)
@@ -296,9 +339,32 @@ class IAMFake:
                          "token_type": "Bearer", **self.extra}
 
     def serve(self, seen: Seen) -> Any:
-        if seen.headers.get("Authorization") == "Bearer t%d" % self.tokens:
-            return 200, {}, {"ok": True}
+        if seen.path == "/_iam_session":
+            return self.iam_session(seen)
+        if self.kind == "cloudant":
+            if "IAMSession=s%d" % self.cookies in seen.headers.get("Cookie", "") and self.cookies:
+                return 200, {}, {"ok": True}
+        elif seen.headers.get("Authorization") == "Bearer t%d" % self.tokens:
+            return 200, {}, {"ok": True, "userCtx": {"name": "user", "roles": []}, "info": {"authenticated": "jwt"}}
+        elif seen.path == "/_session" and "Authorization" not in seen.headers:
+            return 200, {}, JWT_SESSION
         return 401, {}, {"error": "unauthorized", "reason": "token rejected"}
+
+    def iam_session(self, seen: Seen) -> Any:
+        if self.kind == "proxy":
+            return 404, {}, "<html>Not Found</html>"
+        if self.kind == "couchdb":
+            return 401, {}, NOT_ADMIN
+        if seen.method != "POST" or seen.json() != {"access_token": "t%d" % self.tokens}:
+            return 401, {}, {"error": "unauthorized", "reason": "token rejected"}
+        self.cookies += 1
+        return 200, [("Set-Cookie", "IAMSession=s%d; Path=/; HttpOnly" % self.cookies)], {"ok": True}
+
+    def exchanges(self) -> int:
+        return len(self.server_adapter.calls("POST", "/_iam_session"))
+
+    def requests_to(self, path: str) -> List[Seen]:
+        return [seen for seen in self.server_adapter.seen if seen.path == path]
 
 
 @pytest.fixture
@@ -307,6 +373,7 @@ def iam() -> IAMFake:
 
 
 def iam_session(iam: IAMFake, api_key: str = "the-api-key", **kwargs: Any) -> IAMSession:
+    kwargs.setdefault("auto_renew", True)
     session = IAMSession(api_key, SERVER, token_url=TOKEN_URL, **kwargs)
     session.mount(SERVER, iam.server_adapter)
     session.mount(TOKEN_URL, iam.token_adapter)
@@ -336,8 +403,21 @@ def test_token_exchange_request_shape(iam: IAMFake) -> None:
     assert seen.form() == {"grant_type": ["urn:ibm:params:oauth:grant-type:apikey"],
                            "response_type": ["cloud_iam"], "apikey": ["the-api-key"]}
     assert seen.headers["Content-Type"] == "application/x-www-form-urlencoded"
-    assert seen.headers["Accept"] == "application/json"
+    assert seen.headers["Accepts"] == "application/json"  # python-cloudant's header, kept for suites comparing it
     assert seen.headers["Authorization"] == "Basic " + base64.b64encode(b"cid:csecret").decode()
+
+
+def test_get_access_token_goes_through_client_session_request_as_python_cloudant() -> None:
+    reply = mock.MagicMock()
+    type(reply).text = mock.PropertyMock(return_value='{"access_token": "tok", "expires_in": 3600}')
+    with mock.patch("cloudant._client_session.ClientSession.request", return_value=reply) as request:
+        session = IAMSession("key", SERVER, "cid", "csecret", token_url=TOKEN_URL)
+        assert session._get_access_token() == "tok"
+    request.assert_called_once_with(
+        "POST", TOKEN_URL, auth=("cid", "csecret"), headers={"Accepts": "application/json"},
+        data={"grant_type": "urn:ibm:params:oauth:grant-type:apikey", "response_type": "cloud_iam", "apikey": "key"})
+    assert reply.raise_for_status.called
+    assert (session._token_url, session._api_key, session.get_api_key) == (TOKEN_URL, "key", "key")
 
 
 def test_client_id_alone_sends_no_basic_auth(iam: IAMFake) -> None:
@@ -345,12 +425,178 @@ def test_client_id_alone_sends_no_basic_auth(iam: IAMFake) -> None:
     assert "Authorization" not in iam.token_adapter.seen[0].headers
 
 
-def test_first_request_fetches_a_token_and_sends_it_as_bearer(iam: IAMFake) -> None:
+# -- IAM: the calls python-cloudant's tests see on ClientSession.request -------------------------------------------
+def stand_in(status: int = 200, body: Any = None) -> mock.MagicMock:
+    """A response as python-cloudant's tests build them: a mock with a status code and a JSON ``text``."""
+    response = mock.MagicMock()
+    type(response).status_code = mock.PropertyMock(return_value=status)
+    type(response).text = mock.PropertyMock(return_value="" if body is None else json.dumps(body))
+    if status >= 400:
+        response.raise_for_status.side_effect = requests.HTTPError("%d Client Error" % status)
+    return response
+
+
+def token_reply(token: str = "tok") -> mock.MagicMock:
+    return stand_in(200, {"access_token": token, "expires_in": 3600, "token_type": "Bearer"})
+
+
+def token_call(api_key: str = "key") -> Any:
+    return mock.call("POST", TOKEN_URL, auth=None, headers={"Accepts": "application/json"},
+                     data={"grant_type": "urn:ibm:params:oauth:grant-type:apikey", "response_type": "cloud_iam",
+                           "apikey": api_key})
+
+
+def exchange_call(token: str = "tok") -> Any:
+    return mock.call("POST", SERVER + "/_iam_session", headers={"Content-Type": "application/json"},
+                     data=json.dumps({"access_token": token}))
+
+
+@pytest.fixture
+def client_request() -> Iterator[mock.MagicMock]:
+    with mock.patch("cloudant._client_session.ClientSession.request") as request:
+        yield request
+
+
+def test_login_exchanges_the_token_for_a_cookie_as_python_cloudant(client_request: mock.MagicMock) -> None:
+    exchanged = stand_in(200, {"ok": True})
+    client_request.side_effect = [token_reply(), exchanged, stand_in(200, {"ok": True})]
+    session = IAMSession("key", SERVER, token_url=TOKEN_URL)
+    assert session._session_url == SERVER + "/_iam_session"
+    session.login()
+    assert client_request.call_args_list == [token_call(), exchange_call()]
+    assert exchanged.raise_for_status.called
+    assert session.auth_mode == _client_session.COOKIE_MODE
+    session.request("GET", SERVER + "/db")
+    assert client_request.call_args_list[-1] == mock.call("GET", SERVER + "/db")  # the cookie jar authenticates
+
+
+def test_cookie_mode_logs_in_again_and_replays_once_on_401(client_request: mock.MagicMock) -> None:
+    client_request.side_effect = [token_reply("t1"), stand_in(200), stand_in(401), token_reply("t2"), stand_in(200),
+                                  stand_in(200, {"ok": True})]
+    session = IAMSession("key", SERVER, token_url=TOKEN_URL, auto_renew=True)
+    session.login()
+    session.cookies.set("IAMSession", "from-the-server")
+    assert session.request("GET", SERVER + "/db").status_code == 200
+    assert client_request.call_args_list == [token_call(), exchange_call("t1"), mock.call("GET", SERVER + "/db"),
+                                             token_call(), exchange_call("t2"), mock.call("GET", SERVER + "/db")]
+
+
+def test_cookie_mode_logs_in_first_when_the_cookie_has_expired(client_request: mock.MagicMock) -> None:
+    client_request.side_effect = [token_reply("t1"), stand_in(200), token_reply("t2"), stand_in(200), stand_in(200)]
+    session = IAMSession("key", SERVER, token_url=TOKEN_URL, auto_renew=True)
+    session.login()
+    session.cookies.set("IAMSession", "stale", expires=1)
+    session.request("GET", SERVER + "/db")
+    assert client_request.call_args_list[2:] == [token_call(), exchange_call("t2"), mock.call("GET", SERVER + "/db")]
+
+
+@pytest.mark.parametrize("status", [404, 405])
+def test_no_iam_session_endpoint_falls_back_to_a_bearer_token(client_request: mock.MagicMock, status: int) -> None:
+    client_request.side_effect = [token_reply("t1"), stand_in(status), stand_in(200), token_reply("t2"),
+                                  stand_in(200)]
+    session = IAMSession("key", SERVER, token_url=TOKEN_URL)
+    session.login()
+    assert session.auth_mode == _client_session.BEARER_MODE
+    session.request("GET", SERVER + "/db", headers={"Accept": "application/json"})
+    assert client_request.call_args_list[2] == mock.call(
+        "GET", SERVER + "/db", headers={"Accept": "application/json", "Authorization": "Bearer t1"})
+    session.login()  # the mode is kept: a new token, no second POST /_iam_session
+    assert client_request.call_args_list[3:] == [token_call()]
+    session.request("GET", SERVER + "/db")
+    assert client_request.call_args_list[-1] == mock.call("GET", SERVER + "/db",
+                                                          headers={"Authorization": "Bearer t2"})
+
+
+def test_bearer_mode_replays_once_on_401_with_a_new_token(client_request: mock.MagicMock) -> None:
+    client_request.side_effect = [token_reply("t1"), stand_in(404), stand_in(401), token_reply("t2"), stand_in(200)]
+    session = IAMSession("key", SERVER, token_url=TOKEN_URL, auto_renew=True)
+    session.login()
+    assert session.request("GET", SERVER + "/db").status_code == 200
+    assert client_request.call_args_list[2:] == [
+        mock.call("GET", SERVER + "/db", headers={"Authorization": "Bearer t1"}), token_call(),
+        mock.call("GET", SERVER + "/db", headers={"Authorization": "Bearer t2"})]
+
+
+def test_a_refused_exchange_on_a_jwt_server_falls_back_to_a_bearer_token(client_request: mock.MagicMock) -> None:
+    """Apache CouchDB 3 refuses the anonymous ``POST /_iam_session`` (401, not a server admin)."""
+    client_request.side_effect = [token_reply(), stand_in(401, NOT_ADMIN), stand_in(200, JWT_SESSION)]
+    session = IAMSession("key", SERVER, token_url=TOKEN_URL)
+    session.login()
+    assert session.auth_mode == _client_session.BEARER_MODE
+    assert client_request.call_args_list[2] == mock.call("GET", SERVER + "/_session",
+                                                         headers={"Accept": "application/json"})
+
+
+def test_a_refused_exchange_elsewhere_raises_python_cloudants_error(client_request: mock.MagicMock) -> None:
+    no_jwt = {"ok": True, "userCtx": {"name": None}, "info": {"authentication_handlers": ["iam", "cookie"]}}
+    client_request.side_effect = [token_reply(), stand_in(401), stand_in(200, no_jwt), stand_in(401)]
+    session = IAMSession("key", SERVER, token_url=TOKEN_URL)
+    with pytest.raises(CloudantException) as info:
+        session.login()
+    assert type(info.value) is CloudantException
+    assert str(info.value) == "Failed to exchange IAM token with Cloudant"
+    assert info.value.status_code is None
+    assert client_request.call_args_list[-1] == mock.call(
+        "GET", SERVER + "/_session", headers={"Accept": "application/json", "Authorization": "Bearer tok"})
+    assert session.auth_mode is None
+
+
+@pytest.mark.parametrize("status", [400, 500])
+def test_a_failed_exchange_raises_python_cloudants_error(iam: IAMFake, status: int) -> None:
+    iam.kind = "cloudant"
+    iam.iam_session = lambda seen: (status, {}, {"error": "failed", "reason": "no"})  # type: ignore[method-assign]
+    with pytest.raises(CloudantException) as info:
+        iam_session(iam).login()
+    assert (type(info.value), str(info.value)) == (CloudantException, "Failed to exchange IAM token with Cloudant")
+    assert isinstance(info.value.__cause__, (BadRequest, ServerError))
+    assert info.value.__cause__.status_code == status
+    assert info.value.response.status_code == status
+    assert info.value.url == SERVER + "/_iam_session"
+
+
+def test_info_reads_the_iam_session_then_the_session_in_bearer_mode(iam: IAMFake) -> None:
+    with mock.patch("cloudant._client_session.ClientSession.get") as get:
+        get.return_value = stand_in(200, {"ok": True})
+        session = IAMSession("key", SERVER)
+        assert session.info() == {"ok": True}
+    get.assert_called_once_with(SERVER + "/_iam_session")
+    session = iam_session(iam)
+    session.login()
+    assert session.info()["info"]["authenticated"] == "jwt"
+    assert iam.server_adapter.seen[-1].url == SERVER + "/_session"
+
+
+# -- IAM: the two modes against fake servers --------------------------------------------------------------------
+@pytest.mark.parametrize("kind", ["couchdb", "proxy"])
+def test_first_request_fetches_a_token_and_sends_it_as_bearer(iam: IAMFake, kind: str) -> None:
+    iam.kind = kind
     session = iam_session(iam)
     assert session.request("GET", SERVER + "/db").status_code == 200
     assert session.request("GET", SERVER + "/db").status_code == 200
-    assert iam.tokens == 1
-    assert [seen.headers["Authorization"] for seen in iam.server_adapter.seen] == ["Bearer t1"] * 2
+    assert iam.tokens == 1 and iam.exchanges() == 1
+    assert [seen.headers["Authorization"] for seen in iam.requests_to("/db")] == ["Bearer t1"] * 2
+
+
+def test_cloudant_mode_sends_the_cookie_and_no_token() -> None:
+    iam = IAMFake("cloudant")
+    session = iam_session(iam)
+    assert session.request("GET", SERVER + "/db").status_code == 200
+    assert session.request("GET", SERVER + "/db").status_code == 200
+    assert session.auth_mode == _client_session.COOKIE_MODE
+    assert (iam.tokens, iam.exchanges()) == (1, 1)
+    assert [seen.headers.get("Authorization") for seen in iam.requests_to("/db")] == [None, None]
+    assert session.cookies["IAMSession"] == "s1"
+
+
+def test_cloudant_mode_renews_a_refused_cookie_and_replays() -> None:
+    iam = IAMFake("cloudant")
+    session = iam_session(iam)
+    session.login()
+    iam.cookies += 1  # the server dropped the session
+    response = session.request("POST", SERVER + "/db", data=io.BytesIO(b"{}"))
+    assert response.status_code == 200
+    assert (iam.tokens, iam.exchanges()) == (2, 2)
+    assert [seen.body for seen in iam.requests_to("/db")] == [b"{}", b"{}"]
 
 
 def test_token_is_refreshed_at_80_percent_of_its_lifetime(iam: IAMFake, clock: FakeClock) -> None:
@@ -364,23 +610,48 @@ def test_token_is_refreshed_at_80_percent_of_its_lifetime(iam: IAMFake, clock: F
     session.request("GET", SERVER + "/db")
     assert iam.tokens == 2
     assert iam.server_adapter.seen[-1].headers["Authorization"] == "Bearer t2"
+    assert iam.exchanges() == 1  # the mode is learnt once
 
 
-def test_expiration_timestamp_is_preferred_to_expires_in(iam: IAMFake, clock: FakeClock) -> None:
-    iam.extra = {"expiration": int(clock.now) + 100}  # expires_in still says 3600
+@pytest.mark.parametrize("expiration, refreshed_after", [(100, 80), (-100, 2880)])
+def test_expiration_timestamp_is_preferred_to_expires_in_unless_already_past(
+        iam: IAMFake, clock: FakeClock, expiration: int, refreshed_after: int) -> None:
+    iam.extra = {"expiration": int(clock.now) + expiration}  # expires_in still says 3600
     session = iam_session(iam)
     session.request("GET", SERVER + "/db")
-    clock.now += 80
+    clock.now += refreshed_after - 1
+    session.request("GET", SERVER + "/db")
+    assert iam.tokens == 1
+    clock.now += 1
     session.request("GET", SERVER + "/db")
     assert iam.tokens == 2
 
 
 def test_no_refresh_by_age_without_auto_renew(iam: IAMFake, clock: FakeClock) -> None:
     session = iam_session(iam, auto_renew=False)
+    session.login()  # without auto_renew only login() (connect()) gets a token, as in python-cloudant
     session.request("GET", SERVER + "/db")
     clock.now += 10 * 3600
     session.request("GET", SERVER + "/db")
     assert iam.tokens == 1
+
+
+def test_without_auto_renew_a_request_does_not_log_in(iam: IAMFake) -> None:
+    session = iam_session(iam, auto_renew=False)
+    session.request("GET", SERVER + "/db")
+    assert iam.tokens == 0
+
+
+def test_an_iam_session_cookie_stands_for_a_login() -> None:
+    """python-cloudant logged in first only when the jar held no ``IAMSession`` cookie."""
+    reply = mock.MagicMock(status_code=200)
+    with mock.patch("cloudant._client_session.ClientSession.request", return_value=reply) as request, \
+            mock.patch("cloudant._client_session.IAMSession.login") as login:
+        session = IAMSession("key", SERVER, auto_renew=True)
+        session.cookies.set("IAMSession", "cookie-value")
+        assert session.request("GET", SERVER + "/db") is reply
+    assert login.call_count == 0
+    request.assert_called_once_with("GET", SERVER + "/db")
 
 
 def test_a_rejected_token_is_refreshed_and_the_request_replayed_once(iam: IAMFake) -> None:
@@ -389,43 +660,79 @@ def test_a_rejected_token_is_refreshed_and_the_request_replayed_once(iam: IAMFak
     iam.tokens += 1  # the server now wants a newer token than the one held
     response = session.request("POST", SERVER + "/db", data=io.BytesIO(b"{}"))
     assert response.status_code == 200
-    assert [seen.headers["Authorization"] for seen in iam.server_adapter.seen] == ["Bearer t1", "Bearer t3"]
-    assert [seen.body for seen in iam.server_adapter.seen] == [b"{}", b"{}"]
+    assert [seen.headers["Authorization"] for seen in iam.requests_to("/db")] == ["Bearer t1", "Bearer t3"]
+    assert [seen.body for seen in iam.requests_to("/db")] == [b"{}", b"{}"]
 
 
 def test_only_one_refresh_when_the_new_token_is_rejected_too(iam: IAMFake) -> None:
-    iam.server_adapter.handler = lambda seen: (401, {}, {"error": "unauthorized"})
+    iam.kind = "proxy"
     session = iam_session(iam)
+    session.login()
+    iam.server_adapter.handler = lambda seen: (401, {}, {"error": "unauthorized"})
     assert session.request("GET", SERVER + "/db").status_code == 401
     assert iam.tokens == 2  # the first token, then one refresh
-    assert len(iam.server_adapter.seen) == 2
+    assert len(iam.requests_to("/db")) == 2
 
 
-def test_a_wrong_api_key_raises_a_typed_error(iam: IAMFake) -> None:
+# -- IAM: token endpoint failures, with python-cloudant's texts ---------------------------------------------------
+def test_a_wrong_api_key_raises_the_token_endpoints_message(iam: IAMFake) -> None:
     session = iam_session(iam, api_key="not-the-key")
-    with pytest.raises(BadRequest) as info:
+    with pytest.raises(CloudantException) as info:
         session.request("GET", SERVER + "/db")
-    assert info.value.url == TOKEN_URL
+    assert (type(info.value), str(info.value)) == (CloudantException, "Provided API key could not be found")
+    assert info.value.status_code is None  # as python-cloudant's; the HTTP status is on the cause
+    assert isinstance(info.value.__cause__, BadRequest) and info.value.__cause__.status_code == 400
+    assert (info.value.method, info.value.url, info.value.response.status_code) == ("POST", TOKEN_URL, 400)
     assert "not-the-key" not in str(info.value)
     assert iam.server_adapter.seen == []
 
 
-def test_unreachable_token_endpoint_raises_a_connection_error(iam: IAMFake) -> None:
+@pytest.mark.parametrize("status, body, text", [
+    (400, {"errorCode": "BXNIM0109E"}, "Failed to contact IAM token service"),
+    (502, "<html>Bad Gateway</html>", "Failed to contact IAM token service"),
+    (200, {"token_type": "Bearer"}, "Invalid response from IAM token service"),
+    (200, {"access_token": None}, "Invalid response from IAM token service"),
+    (200, "<html>sign in</html>", "Invalid response from IAM token service"),
+    (200, ["not", "an", "object"], "Invalid response from IAM token service"),
+])
+def test_token_endpoint_failures_raise_python_cloudants_texts(iam: IAMFake, status: int, body: Any,
+                                                              text: str) -> None:
+    iam.token_adapter.handler = lambda seen: (status, {}, body)
+    with pytest.raises(CloudantException) as info:
+        iam_session(iam).login()
+    assert (type(info.value), str(info.value), info.value.status_code) == (CloudantException, text, None)
+    assert info.value.response.status_code == status
+
+
+def test_unreachable_token_endpoint_raises_python_cloudants_text(iam: IAMFake) -> None:
     def refuse(seen: Seen) -> Any:
         raise requests.ConnectionError("connection refused")
 
     iam.token_adapter.handler = refuse
-    with pytest.raises(CloudantConnectionError) as info:
+    with pytest.raises(CloudantException) as info:
         iam_session(iam).login()
-    assert TOKEN_URL in str(info.value)
+    assert (type(info.value), str(info.value)) == (CloudantException, "Failed to contact IAM token service")
+    assert isinstance(info.value.__cause__, CloudantConnectionError)
+    assert TOKEN_URL in str(info.value.__cause__)
 
 
-def test_logout_forgets_the_token(iam: IAMFake) -> None:
+def test_a_program_patching_get_access_token_still_gets_a_bearer_token(iam: IAMFake) -> None:
+    with mock.patch("cloudant._client_session.IAMSession._get_access_token", return_value="t1"):
+        iam.tokens = 1
+        session = iam_session(iam)
+        assert session.request("GET", SERVER + "/db").status_code == 200
+        assert session.request("GET", SERVER + "/db").status_code == 200
+    assert [seen.headers["Authorization"] for seen in iam.requests_to("/db")] == ["Bearer t1"] * 2
+
+
+def test_logout_forgets_the_token_and_keeps_the_mode(iam: IAMFake) -> None:
     session = iam_session(iam)
     session.request("GET", SERVER + "/db")
+    session.cookies.set("other", "x")
     session.logout()
+    assert len(session.cookies) == 0
     session.request("GET", SERVER + "/db")
-    assert iam.tokens == 2
+    assert iam.tokens == 2 and iam.exchanges() == 1
 
 
 def test_iam_credentials_and_token_url(monkeypatch: pytest.MonkeyPatch, iam: IAMFake) -> None:
@@ -447,7 +754,7 @@ def test_info_sends_the_credentials_of_each_kind_of_session(iam: IAMFake) -> Non
     def needs_credentials(seen: Seen) -> Any:
         if seen.headers.get("Authorization") in ("Basic " + base64.b64encode(b"user:pw").decode(), "Bearer t1"):
             return 200, {}, {"ok": True, "userCtx": {"name": "user", "roles": []}}
-        return 401, {}, {"error": "unauthorized"}
+        return 404, {}, {"error": "not_found"}
 
     basic = BasicSession("user", "pw", SERVER)
     basic.mount(SERVER, FakeAdapter(needs_credentials))

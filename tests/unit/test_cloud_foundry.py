@@ -8,7 +8,7 @@ import pytest
 
 from cloudant import CloudFoundryService
 from cloudant.client import Cloudant
-from cloudant.error import CloudantClientException
+from cloudant.error import CloudantClientException, CloudantException
 
 
 def vcap(*instances: Dict[str, Any], label: str = "cloudantNoSQLDB") -> str:
@@ -24,29 +24,44 @@ IAM_ONLY = {"name": "iam", "credentials": {
 URL_ONLY = {"name": "by-url", "credentials": {"url": "https://u:p@h.example:8443", "username": "u", "password": "p"}}
 
 
+LABEL = {"service_name": "cloudantNoSQLDB"}
+
+
 def test_legacy_credentials() -> None:
-    service = CloudFoundryService(vcap(LEGACY))
+    service = CloudFoundryService(vcap(LEGACY), **LABEL)
     assert (service.name, service.host, service.port) == ("legacy", "acct.cloudant.com", "443")
     assert service.url == "https://acct.cloudant.com:443"
-    assert (service.username, service.password, service.iam_api_key) == ("acct", "pw-legacy", None)
+    assert service.server_url == "https://acct.cloudant.com:443"
+    assert (service.username, service.password) == ("acct", "pw-legacy")
+    with pytest.raises(AttributeError, match="'CloudFoundryService' object has no attribute '_iam_api_key'"):
+        assert service.iam_api_key is None
     assert "pw-legacy" not in repr(service)
 
 
 def test_host_and_port_from_the_url() -> None:
-    service = CloudFoundryService(vcap(URL_ONLY))
+    service = CloudFoundryService(vcap(URL_ONLY), **LABEL)
     assert (service.host, service.port, service.url) == ("h.example", "8443", "https://h.example:8443")
+
+
+def test_the_server_url_keeps_the_scheme_and_port_of_the_credentials_url() -> None:
+    local = {"name": "local", "credentials": {"url": "http://u:p@127.0.0.1:5984", "host": "127.0.0.1", "port": 443,
+                                              "username": "u", "password": "p"}}
+    service = CloudFoundryService(vcap(local), **LABEL)
+    assert service.url == "https://127.0.0.1:443"  # python-cloudant's property, unchanged
+    assert service.server_url == "http://127.0.0.1:5984"
 
 
 def test_api_key_only_credentials_are_accepted() -> None:
     """python-cloudant required a ``username`` even for IAM-only services."""
-    service = CloudFoundryService(vcap(IAM_ONLY))
+    service = CloudFoundryService(vcap(IAM_ONLY), **LABEL)
     assert service.iam_api_key == "iam-key-123"
-    assert service.username is None
+    with pytest.raises(AttributeError):
+        assert service.username is None
     assert service.url == "https://iam-acct.cloudantnosqldb.appdomain.cloud:443"
 
 
 def test_a_dict_works_as_well_as_json() -> None:
-    assert CloudFoundryService(json.loads(vcap(LEGACY))).username == "acct"
+    assert CloudFoundryService(json.loads(vcap(LEGACY)), **LABEL).username == "acct"
 
 
 def test_instance_and_service_names() -> None:
@@ -55,35 +70,50 @@ def test_instance_and_service_names() -> None:
     assert CloudFoundryService(services, "legacy", "my-cloudant").name == "legacy"
 
 
-@pytest.mark.parametrize("services, kwargs, fragment", [
-    ("", {}, "empty or not set"),
-    (None, {}, "empty or not set"),
-    ("{not json", {}, "not JSON"),
-    ("[1, 2]", {}, "not a JSON object"),
-    (vcap(LEGACY, label="elsewhere"), {}, "no 'cloudantNoSQLDB' service"),
-    (json.dumps({"cloudantNoSQLDB": []}), {}, "no 'cloudantNoSQLDB' service"),
-    (vcap(LEGACY, IAM_ONLY), {}, "2 'cloudantNoSQLDB' instances (legacy, iam): give instance_name"),
-    (vcap(LEGACY), {"instance_name": "missing"}, "no 'cloudantNoSQLDB' instance named 'missing'"),
-    (vcap({"name": "bare"}), {}, "service 'bare' has no credentials"),
-    (vcap({"name": "nohost", "credentials": {"apikey": "k"}}), {}, "give no host or url"),
-    (json.dumps({"cloudantNoSQLDB": ["text"]}), {}, "not a JSON object"),
-])
-def test_invalid_vcap_services_raise_105(services: Any, kwargs: Dict[str, Any], fragment: str) -> None:
-    with pytest.raises(CloudantClientException) as info:
-        CloudFoundryService(services, **kwargs)
-    assert info.value.status_code == 105
-    assert fragment in str(info.value)
+def test_there_is_no_default_service_name() -> None:
+    with pytest.raises(CloudantException) as info:
+        CloudFoundryService(vcap(LEGACY))
+    assert str(info.value) == "Missing service in VCAP_SERVICES"
 
 
-@pytest.mark.parametrize("credentials", [
-    {"host": "h", "username": "u"},
-    {"host": "h", "password": "p"},
-    {"host": "h"},
+@pytest.mark.parametrize("services, kwargs, text, detail", [
+    ("", {}, "Failed to decode VCAP_SERVICES JSON", "not JSON"),
+    ("{not json", {}, "Failed to decode VCAP_SERVICES JSON", "not JSON"),
+    (None, {}, "Failed to decode VCAP_SERVICES service credentials", "NoneType"),
+    ("[1, 2]", {}, "Failed to decode VCAP_SERVICES service credentials", "not an object"),
+    (vcap(LEGACY, label="elsewhere"), {}, "Missing service in VCAP_SERVICES", "no 'cloudantNoSQLDB' service"),
+    (json.dumps({"cloudantNoSQLDB": []}), {}, "Missing service in VCAP_SERVICES", "no 'cloudantNoSQLDB' service"),
+    (vcap(LEGACY, IAM_ONLY), {}, "Missing service in VCAP_SERVICES",
+     "2 'cloudantNoSQLDB' instances (legacy, iam): give instance_name"),
+    (vcap(LEGACY), {"instance_name": "missing"}, "Missing service in VCAP_SERVICES",
+     "no 'cloudantNoSQLDB' instance named 'missing'"),
+    (vcap({"name": "bare"}), {}, "Invalid service: 'credentials' missing", "'bare' has no credentials"),
+    (vcap({"name": "list", "credentials": ["h", "p"]}), {}, "Failed to decode VCAP_SERVICES service credentials",
+     "a list"),
+    (vcap({"name": "nohost", "credentials": {"apikey": "k"}}), {}, "Invalid service: 'host' missing", "'host'"),
+    (vcap({"name": "nouser", "credentials": {"host": "h", "password": "p"}}), {},
+     "Invalid service: 'username' missing", "'username'"),
+    (json.dumps({"cloudantNoSQLDB": ["text"]}), {}, "Failed to decode VCAP_SERVICES service credentials",
+     "not a JSON object"),
 ])
+def test_invalid_vcap_services_raise_python_cloudants_exceptions(services: Any, kwargs: Dict[str, Any], text: str,
+                                                                  detail: str) -> None:
+    with pytest.raises(CloudantException) as info:
+        CloudFoundryService(services, **{**LABEL, **kwargs})
+    assert type(info.value) is CloudantException
+    assert str(info.value) == text
+    assert detail in info.value.detail
+    if hasattr(info.value, "__notes__"):
+        assert info.value.__notes__ == [info.value.detail]
+
+
+@pytest.mark.parametrize("credentials", [{"host": "h", "username": "u"}])
 def test_missing_credentials_raise_103(credentials: Dict[str, Any]) -> None:
     with pytest.raises(CloudantClientException) as info:
-        CloudFoundryService(vcap({"name": "x", "credentials": credentials}))
+        CloudFoundryService(vcap({"name": "x", "credentials": credentials}), **LABEL)
     assert info.value.status_code == 103
+    assert str(info.value) == "Invalid service: IAM API key or username/password credentials are required."
+    assert "'x'" in info.value.detail
 
 
 # -- Cloudant.bluemix ---------------------------------------------------------------------------------------------
@@ -108,7 +138,15 @@ def test_bluemix_picks_the_named_instance_and_keeps_a_given_url() -> None:
     assert client.is_iam_authenticated is False
 
 
-def test_bluemix_with_invalid_services_raises() -> None:
+def test_bluemix_honours_the_scheme_and_port_of_the_credentials_url() -> None:
+    local = {"name": "local", "credentials": {"url": "http://127.0.0.1:5984", "host": "127.0.0.1", "port": 443,
+                                              "username": "u", "password": "p"}}
+    assert Cloudant.bluemix(vcap(local)).server_url == "http://127.0.0.1:5984"
+
+
+def test_bluemix_with_invalid_services_raises_103_as_python_cloudant() -> None:
     with pytest.raises(CloudantClientException) as info:
         Cloudant.bluemix("definitely not json")
-    assert info.value.status_code == 105
+    assert info.value.status_code == 103
+    assert str(info.value) == "Invalid service: IAM API key or username/password credentials are required."
+    assert "not JSON" in info.value.detail
