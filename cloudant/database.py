@@ -3,8 +3,8 @@
 A database object is a ``dict`` of the document objects it has handed out,
 keyed by id: ``db['o1']`` returns the cached document or fetches it with one
 ``GET``; ``'o1' in db`` asks the server with one ``HEAD`` when it is not
-cached. Iterating over a database streams every document page by page without
-filling the cache. Everything that is not an override (``len(db)``,
+cached. Iterating over a database reads every document page by page and caches
+each one, as python-cloudant did. Everything that is not an override (``len(db)``,
 ``db.values()``, ``db.items()``) sees only the cache.
 """
 from __future__ import annotations
@@ -13,14 +13,18 @@ import contextlib
 from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Type
 
 from ._endpoint import DESIGN_PREFIX, Endpoint
-from ._params import (CHANGES_ARGS, check_database_name, check_document_id, check_partition_key, check_type)
+from ._params import CHANGES_ARGS, check_document_id, check_partition_key, check_type
+from .design_document import DesignDocument
 from .document import Document
-from .error import (CloudantArgumentError, CloudantDatabaseException, Conflict, MalformedResponse, NotFound,
-                    PreconditionFailed)
+from .error import CloudantArgumentError, CloudantDatabaseException, Conflict, MalformedResponse, NotFound
 from .feed import Feed, FeedTarget, InfiniteFeed
+from .result import Result
 from .security_document import SecurityDocument
 from .view import query_view
 
+from ._legacy import module_getattr as _module_getattr
+
+__getattr__ = _module_getattr(__name__)  # names python-cloudant 2.15.0 imported into this module
 __all__ = ["CouchDatabase", "CloudantDatabase"]
 
 _JSON_HEADERS = {"Content-Type": "application/json"}
@@ -37,15 +41,10 @@ class CouchDatabase(dict):
     :param str database_name: the database name.
     :param int fetch_limit: page size when iterating over every document. Default 100.
     :param bool partitioned: the database is (or is to be created) partitioned.
-    :raises CloudantArgumentError: code 140 for an illegal database name.
-
-    .. versionchanged:: 3.0
-       The name is checked at construction.
     """
 
     def __init__(self, client: Any, database_name: str, fetch_limit: int = 100, partitioned: bool = False) -> None:
         super().__init__()
-        check_database_name(database_name)
         check_type("fetch_limit", fetch_limit, (int,))
         if fetch_limit < 1:
             raise CloudantArgumentError(118, "fetch_limit", fetch_limit)
@@ -107,7 +106,6 @@ class CouchDatabase(dict):
     @property
     def result(self) -> Any:
         """A :class:`~cloudant.result.Result` over ``_all_docs`` (nothing is sent until it is used)."""
-        from .result import Result
         return Result(self.all_docs)
 
     # -- the database itself -------------------------------------------------------------------------------
@@ -145,18 +143,22 @@ class CouchDatabase(dict):
         return True
 
     def create(self, throw_on_exists: bool = False) -> CouchDatabase:
-        """Create the database (``PUT /{db}``) in one request.
+        """Create the database (``PUT /{db}?partitioned=true|false``) in one request.
 
-        :raises CloudantDatabaseException: code 412 when it exists and ``throw_on_exists`` is set.
+        An existing database is returned as it is, unless ``throw_on_exists`` is set.
+
+        :raises CloudantDatabaseException: with the HTTP status as code when the
+            server refuses: 412 when the database exists and ``throw_on_exists``
+            is set, 400 for an illegal name, 401 without the right to create it,
+            and any other status (its message is the URL and the server's reply).
         """
-        check_database_name(self.database_name)
-        params = {"partitioned": "true"} if self._partitioned else None
-        try:
-            self._endpoint.request("PUT", params=params)
-        except PreconditionFailed:
-            if throw_on_exists:
-                raise CloudantDatabaseException(412, self.database_name) from None
-        return self
+        partitioned = "true" if self._partitioned else "false"
+        response = self._endpoint.request("PUT", params={"partitioned": partitioned},
+                                          allow_status=range(300, 600))
+        status = response.status_code
+        if status in (201, 202) or (status == 412 and not throw_on_exists):
+            return self
+        raise CloudantDatabaseException(status, self.database_url, response.text)
 
     def delete(self) -> None:
         """Delete the database (``DELETE /{db}``)."""
@@ -198,7 +200,6 @@ class CouchDatabase(dict):
     def _document_class(self, doc_id: Any) -> Type[Document]:
         """:class:`~cloudant.design_document.DesignDocument` for a ``_design/`` id, else :class:`Document`."""
         if isinstance(doc_id, str) and doc_id.startswith(DESIGN_PREFIX):
-            from .design_document import DesignDocument  # imported late: design documents build on this module
             return DesignDocument
         return Document
 
@@ -208,26 +209,28 @@ class CouchDatabase(dict):
         With an ``_id`` the request is ``PUT /{db}/{id}``, else ``POST /{db}``.
         A ``_design/`` id gives a :class:`~cloudant.design_document.DesignDocument`.
 
+        When the id is taken and ``throw_on_exists`` is False, nothing is
+        written and, as python-cloudant did, the local object is cached and
+        returned as it is: without a new ``_rev``, holding ``data`` rather than
+        the server's document. Call its ``fetch()`` to get the server's copy
+        (it replaces the local content), or pass ``throw_on_exists=True`` to be
+        told.
+
         :param dict data: the document body.
         :param bool throw_on_exists: raise :class:`CloudantDatabaseException`
-            (code 409) rather than :class:`~cloudant.error.Conflict` when the id is taken.
-        :returns: the new :class:`~cloudant.document.Document` with ``_id`` and ``_rev``.
+            (code 409) when the id is taken.
+        :returns: the :class:`~cloudant.document.Document`, with ``_id`` and ``_rev`` once created.
         :raises CloudantDatabaseException: code 409 when the id exists and ``throw_on_exists`` is set.
-        :raises Conflict: when the id exists and ``throw_on_exists`` is not set.
         :raises CloudantArgumentError: code 137 for an id CouchDB reserves, before any request.
-
-        .. versionchanged:: 3.0
-           A conflict always raises: python-cloudant returned an unsaved
-           document when ``throw_on_exists`` was False.
         """
-        doc = self._document_class(data.get("_id"))(self, data.get("_id"))
+        doc_id = data.get("_id")
+        doc = self._document_class(doc_id)(self, doc_id)
         doc.update(data)
         try:
             doc.create()
-        except Conflict as err:
+        except Conflict:
             if throw_on_exists:
-                raise CloudantDatabaseException(409, doc["_id"]) from err
-            raise
+                raise CloudantDatabaseException(409, doc_id) from None
         super().__setitem__(doc["_id"], doc)
         return doc
 
@@ -251,7 +254,6 @@ class CouchDatabase(dict):
 
         The object is not cached.
         """
-        from .design_document import DesignDocument
         ddoc = DesignDocument(self, ddoc_id)
         try:
             ddoc.fetch()
@@ -283,12 +285,10 @@ class CouchDatabase(dict):
     @contextlib.contextmanager
     def custom_result(self, **options: Any) -> Iterator[Any]:
         """A context manager yielding ``Result(self.all_docs, **options)``; nothing is sent until it is used."""
-        from .result import Result
         yield Result(self.all_docs, **options)
 
     def _rows(self, **options: Any) -> Iterator[Dict[str, Any]]:
         """Every ``_all_docs`` row, read page by page through the one paging engine."""
-        from .result import Result
         return iter(Result(self.all_docs, **options))
 
     # -- the dict protocol ---------------------------------------------------------------------------------
@@ -305,7 +305,9 @@ class CouchDatabase(dict):
     def __getitem__(self, key: str) -> Document:
         """Return the document ``key``: from the cache, or fetched with one ``GET`` and cached.
 
-        :raises KeyError: when the document does not exist or the id is illegal.
+        :raises KeyError: when the document does not exist.
+        :raises CloudantArgumentError: code 137, as python-cloudant did, for an
+            id starting with ``_`` other than ``_design/x`` or ``_local/x``.
 
         .. versionchanged:: 3.0
            One ``GET`` (python-cloudant sent ``HEAD`` first).
@@ -314,30 +316,34 @@ class CouchDatabase(dict):
             return dict.__getitem__(self, key)
         except KeyError:
             pass
+        if not _possible_id(key):
+            raise KeyError(key)
         try:
-            doc = self._document_class(key)(self, check_document_id(key))
+            doc = self._document_class(key)(self, key)
             doc.fetch()
-        except (CloudantArgumentError, NotFound) as err:
+        except NotFound as err:
             raise KeyError(key) from err
         super().__setitem__(key, doc)
         return doc
 
     def __contains__(self, key: object) -> bool:
-        """True when ``key`` is cached or the document exists (one ``HEAD``; the answer is not cached)."""
+        """True when ``key`` is cached or the document exists (one ``HEAD``; the answer is not cached).
+
+        :raises CloudantArgumentError: code 137 for a reserved id, as :meth:`__getitem__`.
+        """
         if dict.__contains__(self, key):
             return True
-        try:
-            check_document_id(key)
-        except CloudantArgumentError:
+        if not _possible_id(key):
             return False
         return Document(self, key).exists()  # type: ignore[arg-type]
 
-    def get(self, key: str, default: Any = None, remote: bool = False) -> Any:
+    def get(self, key: str, remote: bool = False, default: Any = None) -> Any:  # type: ignore[override]
         """Return the cached document ``key``, or ``default``; ``remote=True`` fetches (and caches) a missing one.
 
-        .. versionchanged:: 3.0
-           ``default`` is the second parameter, as for ``dict.get``;
-           python-cloudant had none (a second positional value was ``remote``).
+        The second parameter is ``remote``, as in python-cloudant (not ``default`` as for ``dict.get``).
+
+        .. versionadded:: 3.0
+           ``default``.
         """
         if not remote:
             return dict.get(self, key, default)
@@ -349,12 +355,11 @@ class CouchDatabase(dict):
     def __iter__(self, remote: bool = True) -> Iterator[Document]:
         """Yield every document of the database, read ``fetch_limit`` at a time; ``remote=False``: the cached ones.
 
-        The documents yielded are fresh objects; they are not cached, so memory
-        stays flat for a database of any size.
+        As in python-cloudant, each document yielded is also cached (replacing
+        the cached object of the same id), so ``keys()`` lists them afterwards.
 
         .. versionchanged:: 3.0
-           Documents are not added to the cache; ``remote=False`` yields the
-           cached documents (python-cloudant yielded nothing).
+           ``remote=False`` yields the cached documents (python-cloudant yielded nothing).
         """
         if not remote:
             yield from list(dict.values(self))
@@ -365,6 +370,7 @@ class CouchDatabase(dict):
                 continue
             doc = self._document_class(row["id"])(self, row["id"])
             dict.update(doc, content)
+            super().__setitem__(row["id"], doc)
             yield doc
 
     # -- bulk and revisions --------------------------------------------------------------------------------
@@ -509,6 +515,17 @@ class CouchDatabase(dict):
         """As :meth:`get_query_result`, within one partition (``POST /{db}/_partition/{key}/_find``)."""
         from .query import query_result
         return query_result(self, partition_key, selector, fields, raw_result, kwargs)
+
+
+def _possible_id(key: object) -> bool:
+    """False for a key no document can have (not a string, or empty).
+
+    :raises CloudantArgumentError: code 137 for an id CouchDB reserves, as python-cloudant did.
+    """
+    if not isinstance(key, str) or not key:
+        return False
+    check_document_id(key)
+    return True
 
 
 def _raise_for_failures(results: Sequence[Dict[str, Any]]) -> None:

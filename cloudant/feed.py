@@ -2,12 +2,16 @@
 
 One reader serves every feed type:
 
-- ``continuous`` bodies are read line by line; empty heartbeat lines are
-  skipped and the server's closing ``{"last_seq": ...}`` line ends the feed.
+- ``continuous`` bodies are read line by line; the server's closing
+  ``{"last_seq": ...}`` line ends the feed.
 - ``normal`` and ``longpoll`` bodies are one JSON object whose ``results``
   array is decoded element by element as it arrives (whatever the server's line
   layout: CouchDB puts one change per line, pouchdb-server all on one), so
   memory stays flat for any number of changes.
+
+As in python-cloudant, the empty lines a waiting feed (``continuous`` or
+``longpoll``) with a ``heartbeat`` receives are yielded as ``None`` until the
+feed's ``last_seq`` arrives, and options are checked on the first ``next()``.
 
 A line that is not JSON raises :class:`~cloudant.error.CloudantFeedException`
 (code 103); it is never yielded as data. A body cut short raises
@@ -22,16 +26,19 @@ import codecs
 import json
 import re
 import threading
-from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Tuple
 
 import requests
 import urllib3
 
 from ._endpoint import read_body
-from ._params import FEED_TYPES, INT, check_type, feed_params
+from ._params import FEED_TYPES, INT, check_type
 from .error import (CloudantArgumentError, CloudantConnectionError, CloudantException, CloudantFeedException,
                     ServerError)
 
+from ._legacy import module_getattr as _module_getattr
+
+__getattr__ = _module_getattr(__name__)  # names python-cloudant 2.15.0 imported into this module
 __all__ = ["Feed", "InfiniteFeed", "FeedTarget"]
 
 _DEFAULT_CHUNK_SIZE = 64 * 1024
@@ -47,7 +54,8 @@ _IDENTITY = {"Accept-Encoding": "identity"}
 class Feed:
     """An iterator over a ``_changes`` or ``_db_updates`` feed.
 
-    Nothing is sent until the first item is asked for; the iterator is single-use.
+    Nothing is sent, and nothing checked, until the first item is asked for;
+    the iterator is single-use.
 
     :param source: a database (``_changes``) or a client (``_db_updates``): an
         object with a ``_feed_target()`` method returning a :class:`FeedTarget`.
@@ -58,34 +66,46 @@ class Feed:
         ``descending``, ``include_docs``, ``filter``, ``doc_ids``, ``selector``,
         ``style``, ``conflicts``... and ``chunk_size`` (bytes per read, default
         64 KiB). ``doc_ids`` and ``selector`` are sent in a ``POST`` body with
-        the built-in filter they need.
-    :raises CloudantArgumentError: for an unknown option, a wrong type or value
-        (``chunk_size`` included).
+        the built-in filter they need. A CouchDB client's ``_db_updates``
+        defaults to ``feed='longpoll'`` and ``heartbeat=True``.
+
+    The first ``next()`` raises :class:`~cloudant.error.CloudantArgumentError`
+    for an unknown option (116), a wrong type (117), a negative number (118), a
+    bad ``feed`` (119) or ``style`` (120) value, with python-cloudant's texts.
+    With a ``heartbeat``, a waiting feed yields ``None`` for each heartbeat.
+
+    python-cloudant's attributes are kept: ``_url``, ``_r_session``,
+    ``_options``, ``_chunk_size``, ``_raw_data``, ``_source`` (``'CouchDB'``,
+    ``'Cloudant'`` or the database class name), ``_last_seq``, ``_stop``,
+    ``_start()`` and ``_translate(options)``.
 
     .. versionchanged:: 3.0
        ``normal`` feeds are decoded as JSON whatever their line layout; a
        malformed line raises instead of being yielded; ``stop()`` closes the
-       response; heartbeats are skipped rather than yielded as ``None``; the
-       source kind is asked of the source rather than read from its class name.
+       response; the source kind is asked of the source rather than read from
+       its class name.
     """
 
     def __init__(self, source: Any, raw_data: bool = False, **options: Any) -> None:
-        self._source = source
+        self._target: FeedTarget = source._feed_target()
+        self._source_object = source
+        #: python-cloudant's name for the kind of source: ``'CouchDB'`` or ``'Cloudant'`` for a client's
+        #: ``_db_updates``, the database class name for ``_changes``.
+        self._source = _source_kind(source)
+        self._r_session = getattr(source, "r_session", None)
         self._raw_data = raw_data
-        self._chunk_size = options.pop("chunk_size", None) or _DEFAULT_CHUNK_SIZE
-        check_type("chunk_size", self._chunk_size, INT)
-        if self._chunk_size < 0:
-            raise CloudantArgumentError(118, "chunk_size", self._chunk_size)
-        target = source._feed_target()
-        self._endpoint = target.endpoint
-        defaults = dict(target.defaults)
+        self._endpoint = self._target.endpoint
+        self._url = self._endpoint.url
         if "timeout" in options:  # a default heartbeat would override the caller's timeout
-            defaults.pop("heartbeat", None)
-        self._options = {**defaults, **options}
-        self._params = feed_params(self._options, target.arg_table, target.pass_through,
-                                   target.feed_types)
-        self._body = _filter_body(self._options, self._params)
-        self._method = "POST" if self._body else "GET"
+            options.update((key, value) for key, value in self._target.defaults.items() if key != "heartbeat"
+                           and key not in options)
+        else:
+            options.update((key, value) for key, value in self._target.defaults.items() if key not in options)
+        self._chunk_size = options.pop("chunk_size", _DEFAULT_CHUNK_SIZE)
+        self._options: Dict[str, Any] = options
+        self._params: Dict[str, Any] = {}
+        self._body: Dict[str, Any] = {}
+        self._method = "GET"
         self._stop_event = threading.Event()
         self._response: Optional[requests.Response] = None
         self._items: Optional[Iterator[Any]] = None
@@ -96,12 +116,18 @@ class Feed:
         return self
 
     def __next__(self) -> Any:
+        return self.next()
+
+    def next(self) -> Any:
+        """Return the next change (``None`` for a heartbeat, a ``bytes`` line with ``raw_data``)."""
+        if self._items is None:
+            if self._stopped:
+                raise StopIteration
+            self._start()
         if self._stopped:
             raise StopIteration
-        if self._items is None:
-            self._items = self._read(self._params)
         try:
-            return next(self._items)
+            return next(self._items)  # type: ignore[arg-type]
         except StopIteration:
             self._close()
             raise
@@ -113,7 +139,22 @@ class Feed:
                 raise CloudantConnectionError(self._method, self._endpoint.url, err) from err
             raise
 
-    next = __next__
+    def _start(self) -> None:
+        """Check the options and begin reading: python-cloudant's moment for both (the first ``next()``).
+
+        :raises CloudantArgumentError: for an unknown option, a wrong type or value (``chunk_size`` included).
+        """
+        params = self._translate(self._options)
+        if self._chunk_size is None:
+            self._chunk_size = _DEFAULT_CHUNK_SIZE
+        check_type("chunk_size", self._chunk_size, INT)
+        if self._chunk_size < 0:
+            raise CloudantArgumentError(118, "chunk_size", self._chunk_size)
+        self._chunk_size = self._chunk_size or _DEFAULT_CHUNK_SIZE
+        self._body = _filter_body(self._options, params)
+        self._method = "POST" if self._body else "GET"
+        self._params = params
+        self._items = self._read(params)
 
     def stop(self) -> None:
         """End the iteration: the next ``next()`` raises ``StopIteration`` and the response is closed.
@@ -124,32 +165,101 @@ class Feed:
         self._close()
 
     @property
+    def _stop(self) -> bool:
+        """python-cloudant's flag: True once :meth:`stop` was called."""
+        return self._stop_event.is_set()
+
+    @_stop.setter
+    def _stop(self, value: bool) -> None:
+        if value:
+            self.stop()
+        else:
+            self._stop_event.clear()
+
+    @property
     def _stopped(self) -> bool:
         return self._stop_event.is_set()
+
+    @property
+    def _resp(self) -> Optional[requests.Response]:
+        """The streamed response being read, if any (python-cloudant's name)."""
+        return self._response
 
     @property
     def last_seq(self) -> Any:
         """The server's ``last_seq`` once the feed ended, else ``None``."""
         return self._last_seq
 
-    def _translate(self, options: Dict[str, Any]) -> Dict[str, Any]:
-        """Check feed options and return them as query parameters (python-cloudant's helper)."""
-        target = self._source._feed_target()
-        return feed_params(options, target.arg_table, target.pass_through, target.feed_types)
+    def _translate(self, options: Mapping[str, Any]) -> Dict[str, Any]:
+        """Check feed options and return them as query parameters, as python-cloudant did.
+
+        Strings stay as they are, booleans become ``'true'``/``'false'``, lists
+        and dicts JSON, integers stay integers; ``None`` is left out.
+
+        :raises CloudantArgumentError: unknown (116), wrong type (117),
+            negative (118), bad ``feed`` (119) or ``style`` (120) value.
+        """
+        arg_types = _legacy().feed_arg_types(self._source)
+        translation: Dict[str, Any] = {}
+        for key, val in options.items():
+            self._validate(key, val, arg_types)
+            if isinstance(val, str) or val is None:
+                if val is not None:
+                    translation[key] = val
+                continue
+            try:
+                translation[key] = _wire(val)
+            except Exception as err:  # a value json cannot encode
+                raise CloudantArgumentError(115, key, err) from None
+        return translation
+
+    def _validate(self, key: str, val: Any, arg_types: Mapping[Any, Any]) -> None:
+        """Check one option: python-cloudant's table ``arg_types`` first, then what the server accepts besides.
+
+        A value either table accepts passes; the messages name python-cloudant's types.
+        """
+        legacy = arg_types.get(key)
+        extra = self._target.arg_table.get(key)
+        if legacy is None and extra is None:
+            if _legacy().ANY_ARG not in arg_types and not self._target.pass_through:
+                raise CloudantArgumentError(116, key)
+            return
+        if legacy is _legacy().ANY_TYPE or val is None:
+            return
+        if not (_type_ok(val, legacy) or _type_ok(val, extra)):
+            raise CloudantArgumentError(117, key, legacy if legacy is not None else extra)
+        if isinstance(val, int) and not isinstance(val, bool) and val < 0:
+            raise CloudantArgumentError(118, key, val)
+        if key == "feed":
+            valid = _COUCHDB_FEED_VALUES if self._source == "CouchDB" else _FEED_VALUES
+            if val not in valid and val not in self._target.feed_types:
+                raise CloudantArgumentError(119, val, valid)
+        if key == "style" and val not in ("main_only", "all_docs"):
+            raise CloudantArgumentError(120, val)
 
     @property
     def feed_type(self) -> str:
         """``normal``, ``longpoll`` or ``continuous``."""
         return str(self._options.get("feed") or "normal")
 
+    def _heartbeats_wanted(self) -> bool:
+        """python-cloudant's rule: an empty line is yielded as ``None`` while a waiting feed with a heartbeat
+        has not seen its ``last_seq``."""
+        return bool(self._options.get("heartbeat")) and self._options.get("feed") in ("continuous", "longpoll") \
+            and not self._last_seq
+
     # -- reading -------------------------------------------------------------------------------------------
     def _open(self, params: Dict[str, Any]) -> requests.Response:
         self._close()
-        # A compressing server (pouchdb-server) buffers a gzip stream: lines and heartbeats would arrive
-        # only when its buffer fills, so waiting feeds ask for the body as it is.
-        headers = None if params.get("feed", "normal") == "normal" else _IDENTITY
-        response = self._endpoint.request(self._method, params=params, json_body=self._body or None,
-                                          headers=headers, stream=True, timeout=self._timeout(params))
+        if params.get("feed", "normal") == "normal":  # as python-cloudant asked: the session's own timeout
+            response = self._endpoint.request(self._method, params=params, json_body=self._body or None,
+                                              stream=True)
+        else:
+            # A compressing server (pouchdb-server) buffers a gzip stream: lines and heartbeats would arrive
+            # only when its buffer fills, so waiting feeds ask for the body as it is, and wait no longer
+            # than the server's heartbeat or timeout allows.
+            response = self._endpoint.request(self._method, params=params, json_body=self._body or None,
+                                              headers=_IDENTITY, stream=True, timeout=self._timeout(params))
         self._response = response
         return response
 
@@ -181,10 +291,12 @@ class Feed:
             return self._continuous(chunks)
         return self._whole(chunks)
 
-    def _continuous(self, chunks: Iterator[bytes]) -> Iterator[Dict[str, Any]]:
+    def _continuous(self, chunks: Iterator[bytes]) -> Iterator[Optional[Dict[str, Any]]]:
         for line, complete in _lines(chunks):
-            if not line.strip():
-                continue  # heartbeat
+            if not line.strip():  # a heartbeat
+                if self._heartbeats_wanted():
+                    yield None
+                continue
             item = self._decode_line(line, complete)
             if "last_seq" in item and "seq" not in item:
                 self._last_seq = item["last_seq"]
@@ -203,13 +315,38 @@ class Feed:
             raise CloudantFeedException(103, line[:200])
         return item
 
-    def _whole(self, chunks: Iterator[bytes]) -> Iterator[Dict[str, Any]]:
+    def _whole(self, chunks: Iterator[bytes]) -> Iterator[Optional[Dict[str, Any]]]:
         reader = _ResultsReader()
         decoder = codecs.getincrementaldecoder("utf-8")()
+        blank = _BlankLines()
         for chunk in chunks:
-            yield from reader.feed(decoder.decode(chunk))
+            text = decoder.decode(chunk)
+            beats = blank.count(text)
+            if beats and self._heartbeats_wanted() and not reader.done:
+                yield from [None] * beats
+            yield from reader.feed(text)
         yield from reader.feed(decoder.decode(b"", final=True), final=True)
         self._last_seq = reader.trailer.get("last_seq")
+
+
+class _BlankLines:
+    """Counts the empty lines (heartbeats) of a text that arrives in pieces."""
+
+    def __init__(self) -> None:
+        self._line_blank = True  # the current line holds only whitespace so far
+
+    def count(self, text: str) -> int:
+        found = 0
+        start = 0
+        end = text.find("\n")
+        while end >= 0:
+            if self._line_blank and not text[start:end].strip():
+                found += 1
+            self._line_blank = True
+            start = end + 1
+            end = text.find("\n", start)
+        self._line_blank = self._line_blank and not text[start:].strip()
+        return found
 
 
 def _filter_body(options: Dict[str, Any], params: Dict[str, Any]) -> Dict[str, Any]:
@@ -221,6 +358,45 @@ def _filter_body(options: Dict[str, Any], params: Dict[str, Any]) -> Dict[str, A
             del params[name]
             params.setdefault("filter", builtin)
     return body
+
+
+def _wire(value: Any) -> Any:
+    """An option's query-string form: ``'true'``/``'false'``, JSON for lists and dicts, numbers as they are."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return value
+    return json.dumps(value)
+
+
+def _type_ok(value: Any, types: Any) -> bool:
+    """python-cloudant's type rule: an instance of ``types``, and a bool only where bool itself is listed."""
+    if types is None:
+        return False
+    if isinstance(value, bool) and int in types and bool not in types:
+        return False
+    return isinstance(value, types)
+
+
+def _source_kind(source: Any) -> str:
+    """``'Cloudant'`` or ``'CouchDB'`` for a client, else the source's class name (a database)."""
+    from .client import Cloudant, CouchDB  # imported late: the client module builds on this one
+    if isinstance(source, Cloudant):
+        return "Cloudant"
+    if isinstance(source, CouchDB):
+        return "CouchDB"
+    return type(source).__name__
+
+
+def _legacy() -> Any:
+    """python-cloudant's helper module, with its option tables (imported late: it imports the client module)."""
+    from . import _common_util
+    return _common_util
+
+
+#: The ``feed`` values python-cloudant named in its message 119 (CouchDB's ``_db_updates``: the first two).
+_FEED_VALUES = ("continuous", "normal", "longpoll")
+_COUCHDB_FEED_VALUES = ("continuous", "longpoll")
 
 
 def _lines(chunks: Iterator[bytes]) -> Iterator[Tuple[bytes, bool]]:
@@ -267,6 +443,11 @@ class _ResultsReader:
         self._state = "open"
         self._key: Optional[str] = None
         self.trailer: Dict[str, Any] = {}
+
+    @property
+    def done(self) -> bool:
+        """True once the closing ``}`` of the body was read."""
+        return self._state == "done"
 
     def feed(self, text: str, final: bool = False) -> List[Any]:
         """Take the next piece of the body; return the results it completed."""
@@ -384,23 +565,27 @@ class InfiniteFeed(Feed):
     :param source: a database or a client.
     :param int max_reconnects: consecutive failures tolerated before giving up. Default 10.
     :param options: as for :class:`Feed`; ``feed`` may only be ``continuous``.
-    :raises CloudantArgumentError: code 121 for another ``feed`` value; 117 or 142 for a bad
-        ``max_reconnects``.
+    :raises CloudantArgumentError: 117 or 142 for a bad ``max_reconnects``; on the first
+        ``next()``, as python-cloudant did, code 121 for a ``feed`` other than ``continuous``
+        and the codes of :class:`Feed` for the other options.
 
     .. versionchanged:: 3.0
        Resumes after dropped connections too, and works for CouchDB's ``_db_updates``.
     """
 
     def __init__(self, source: Any, max_reconnects: int = 10, **options: Any) -> None:
-        feed = options.setdefault("feed", "continuous")
-        if feed != "continuous":
-            raise CloudantArgumentError(121, feed)
         check_type("max_reconnects", max_reconnects, INT)
         if max_reconnects < 0:
             raise CloudantArgumentError(142, "max_reconnects", max_reconnects)
         self._max_reconnects = max_reconnects
-        super().__init__(source, raw_data=False, **options)
-        self._resume_seq: Any = self._params.get("since")
+        options.setdefault("feed", "continuous")
+        super().__init__(source, False, **options)
+        self._resume_seq: Any = self._options.get("since")
+
+    def _validate(self, key: str, val: Any, arg_types: Mapping[Any, Any]) -> None:
+        if key == "feed" and val != "continuous":
+            raise CloudantArgumentError(121, val)
+        super()._validate(key, val, arg_types)
 
     @property
     def last_seq(self) -> Any:
@@ -443,7 +628,7 @@ class InfiniteFeed(Feed):
             params["since"] = self._resume_seq
         self._last_seq = None  # this response's, not an earlier one's
         for item in super()._read(params):
-            if item.get("seq") is not None:  # with seq_interval most changes carry a null seq
+            if item is not None and item.get("seq") is not None:  # with seq_interval most seqs are null
                 self._resume_seq = item["seq"]
             yield item
         if self._last_seq is not None:

@@ -22,8 +22,8 @@ import uuid
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from .document import Document
-from .error import (CloudantClientException, CloudantHTTPError, CloudantReplicatorException, Conflict,
-                    NotFound, redact_url)
+from .error import (CloudantClientException, CloudantDatabaseException, CloudantHTTPError,
+                    CloudantReplicatorException, Conflict, NotFound, redact_url)
 from .result import Result
 from .scheduler import Scheduler
 
@@ -107,8 +107,8 @@ class Replicator:
         self.client = client
         try:
             self.database = client["_replicator"]
-        except KeyError:
-            raise CloudantClientException(404, "_replicator") from None
+        except (KeyError, CloudantHTTPError) as err:  # python-cloudant reported any failure as a missing database
+            raise CloudantClientException(404, "_replicator") from err
 
     def __repr__(self) -> str:
         return "<Replicator %s>" % (self.client.server_url,)
@@ -125,7 +125,8 @@ class Replicator:
             ``doc_ids``, ``filter``, ``selector``, ``since_seq``, ``user_ctx``...;
             ``source``/``target`` given here take the place of ``source_db``/``target_db``.
         :raises CloudantReplicatorException: code 101 without a source, 102
-            without a target, 409 when ``repl_id`` is taken; nothing is sent for the first two.
+            without a target; nothing is sent.
+        :raises CloudantDatabaseException: code 409 when ``repl_id`` is taken, as python-cloudant did.
 
         .. versionchanged:: 3.0
            Credentials go in ``auth`` (``basic`` or ``iam``) instead of an
@@ -138,8 +139,8 @@ class Replicator:
         doc["target"] = _side(kwargs.get("target") or target_db, 102)
         try:
             doc.create()
-        except Conflict:
-            raise CloudantReplicatorException(409, doc["_id"]) from None
+        except Conflict:  # python-cloudant's create_document(throw_on_exists=True) raised this
+            raise CloudantDatabaseException(409, doc["_id"]) from None
         return doc
 
     def replicate(self, source: Any, target: Any, **options: Any) -> Dict[str, Any]:

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from typing import Any, Dict, Optional
 
-from ._params import check_type
 from .error import CloudantArgumentError
 
+from ._legacy import module_getattr as _module_getattr
+
+__getattr__ = _module_getattr(__name__)  # names python-cloudant 2.15.0 imported into this module
 __all__ = ["Scheduler"]
 
 
@@ -33,6 +35,21 @@ class Scheduler:
         return "<Scheduler %s>" % (self.client.server_url,)
 
     @property
+    def _client(self) -> Any:
+        """The client (python-cloudant's name)."""
+        return self.client
+
+    @property
+    def _r_session(self) -> Any:
+        """The client's HTTP session (python-cloudant's name)."""
+        return self.client.r_session
+
+    @property
+    def _scheduler(self) -> str:
+        """The scheduler's URL, ``{server}/_scheduler`` (python-cloudant's name)."""
+        return self._endpoint.url
+
+    @property
     def _endpoint(self) -> Any:
         return self.client._endpoint.child("_scheduler")
 
@@ -42,7 +59,7 @@ class Scheduler:
         :param int limit: at most this many documents.
         :param int skip: skip this many documents first.
         :returns: ``{"total_rows", "offset", "docs": [...]}``.
-        :raises CloudantArgumentError: for a ``limit`` or ``skip`` that is not an int >= 0.
+        :raises CloudantHTTPError: e.g. :class:`~cloudant.error.BadRequest` for a negative ``limit``.
         """
         return self._endpoint.child("docs").json(params=_paging(limit, skip))
 
@@ -66,18 +83,16 @@ class Scheduler:
         :param int limit: at most this many jobs.
         :param int skip: skip this many jobs first.
         :returns: ``{"total_rows", "offset", "jobs": [...]}``.
-        :raises CloudantArgumentError: for a ``limit`` or ``skip`` that is not an int >= 0.
+        :raises CloudantHTTPError: e.g. :class:`~cloudant.error.BadRequest` for a negative ``limit``.
         """
         return self._endpoint.child("jobs").json(params=_paging(limit, skip))
 
 
-def _paging(limit: Optional[int], skip: Optional[int]) -> Optional[Dict[str, int]]:
-    params = {}
-    for name, value in (("limit", limit), ("skip", skip)):
-        if value is None:
-            continue
-        check_type(name, value, (int,))
-        if value < 0:
-            raise CloudantArgumentError(142, name, value)
-        params[name] = value
-    return params or None
+def _paging(limit: Any, skip: Any) -> Dict[str, Any]:
+    """The query parameters, as python-cloudant sent them: those given, unchecked (the server judges them)."""
+    params: Dict[str, Any] = {}
+    if limit is not None:
+        params["limit"] = limit
+    if skip is not None:
+        params["skip"] = skip
+    return params

@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import json
-from types import TracebackType
 from typing import Any, Optional, Type
 
 from ._endpoint import Endpoint
 
+from ._legacy import module_getattr as _module_getattr
+
+__getattr__ = _module_getattr(__name__)  # names python-cloudant 2.15.0 imported into this module
 __all__ = ["SecurityDocument"]
 
 _JSON_HEADERS = {"Content-Type": "application/json"}
@@ -69,12 +71,12 @@ class SecurityDocument(dict):
         self.fetch()
         return self
 
-    def __exit__(self, exc_type: Optional[Type[BaseException]], exc_value: Optional[BaseException],
-                 traceback: Optional[TracebackType]) -> None:
-        """Save the content, unless the ``with`` body raised.
+    def __exit__(self, *args: Any) -> None:
+        """Save the content, unless the ``with`` body raised (``args``: exception type, value and traceback).
 
         .. versionchanged:: 3.0
            Nothing is saved when the body raised (python-cloudant saved a half-edited object).
         """
+        exc_type: Optional[Type[BaseException]] = args[0] if args else None
         if exc_type is None:
             self.save()

@@ -11,7 +11,7 @@ from typing import Any, Iterator, Tuple
 
 import pytest
 
-from cloudant.error import CloudantReplicatorException
+from cloudant.error import CloudantDatabaseException, CloudantReplicatorException
 from cloudant.replicator import Replicator
 
 DOCS = [{"_id": "doc %02d/x" % number, "n": number, "nested": {"list": [number, "é"]}} for number in range(25)]
@@ -146,6 +146,6 @@ def test_a_taken_replication_id_is_reported(couch_server: Any, pair: Tuple[Any, 
     source, target = pair
     sides = _sides(couch_server, source, target)
     replicator.create_replication(*sides, repl_id="twice")
-    with pytest.raises(CloudantReplicatorException) as caught:
+    with pytest.raises(CloudantDatabaseException) as caught:  # python-cloudant's class for a taken id
         replicator.create_replication(*sides, repl_id="twice")
-    assert caught.value.code == 409
+    assert (caught.value.code, str(caught.value)) == (409, "Document with id twice already exists.")

@@ -6,6 +6,7 @@ import threading
 from typing import Any, Callable, Dict, Iterator, List, Sequence, Tuple, Union
 from urllib.parse import parse_qs, urlsplit
 
+from unittest import mock
 import pytest
 import requests
 import urllib3
@@ -133,13 +134,29 @@ def test_nothing_is_sent_until_the_first_item_is_asked_for() -> None:
     assert len(server.requests) == 1
 
 
-def test_a_continuous_feed_skips_heartbeats_and_ends_at_last_seq() -> None:
+def test_a_continuous_feed_yields_heartbeats_as_none_and_ends_at_last_seq() -> None:
     body = [line(change(1, "a")), b"\n", b"\n", line(change(2, "b")), b"\r\n", line({"last_seq": 2, "pending": 0})]
     feed, server = changes(replies((200, body)), feed="continuous", heartbeat=500, since=0)
-    assert list(feed) == [change(1, "a"), change(2, "b")]
+    assert list(feed) == [change(1, "a"), None, None, change(2, "b"), None]
     assert feed.last_seq == 2
     assert server.params(0) == {"feed": "continuous", "heartbeat": "500", "since": "0"}
     assert server.raws[0].closed
+
+
+def test_empty_lines_are_skipped_without_a_heartbeat_option() -> None:
+    body = [line(change(1, "a")), b"\n", line(change(2, "b")), line({"last_seq": 2})]
+    feed, _ = changes(replies((200, body)), feed="continuous")
+    assert list(feed) == [change(1, "a"), change(2, "b")]
+
+
+def test_a_longpoll_feed_yields_its_heartbeats_until_the_results_arrive() -> None:
+    # CouchDB opens the body, sends a newline per heartbeat, then the changes and the closing members
+    body = [b'{"results":[\n', b"\n", b"\n", json.dumps(change(1, "a")).encode() + b"\n", b'],\n"last_seq":1}\n']
+    feed, _ = changes(replies((200, body)), feed="longpoll", heartbeat=10)
+    assert list(feed) == [None, None, change(1, "a")]
+    assert feed.last_seq == 1
+    feed, _ = changes(replies((200, body)), feed="longpoll")
+    assert list(feed) == [change(1, "a")]
 
 
 @pytest.mark.parametrize("layout", [couchdb_normal_body, pouchdb_normal_body], ids=["couchdb", "pouchdb"])
@@ -286,19 +303,70 @@ def test_doc_ids_and_selector_are_posted_with_their_builtin_filter(options: Dict
     ({"feed": "eventsource"}, 119), ({"style": "newest"}, 120), ({"limit": -1}, 118), ({"limit": True}, 117),
     ({"include_docs": "yes"}, 117), ({"since": 1.5}, 117), ({"chunk_size": "big"}, 117), ({"chunk_size": -1}, 118),
 ])
-def test_bad_options_raise_before_any_request(options: Dict[str, Any], code: int) -> None:
+def test_bad_options_raise_on_the_first_next_before_any_request(options: Dict[str, Any], code: int) -> None:
     client, server = connect(replies((200, [])))
+    feed = CouchDatabase(client, "db").changes(**options)  # python-cloudant checked nothing at construction
     with pytest.raises(CloudantArgumentError) as info:
-        CouchDatabase(client, "db").changes(**options)
+        next(feed)
     assert info.value.status_code == code
     assert server.requests == []
+
+
+@pytest.mark.parametrize("options, message", [
+    ({"conflicts": 0}, "Argument conflicts not instance of expected type: (<class 'bool'>,)"),
+    ({"limit": "5"}, "Argument limit not instance of expected type: (<class 'int'>, <class 'int'>, "
+                     "<class 'NoneType'>)"),
+    ({"limit": -1}, "Argument limit must be > 0.  Found: -1"),
+    ({"feed": "foo"}, "Invalid value (foo) for feed option.  Must be one of ('continuous', 'normal', 'longpoll')"),
+    ({"style": "foo"}, "Invalid value (foo) for style option.  Must be main_only, or all_docs."),
+])
+def test_option_errors_read_as_python_cloudants(options: Dict[str, Any], message: str) -> None:
+    client, _ = connect(replies((200, [])))
+    with pytest.raises(CloudantArgumentError) as info:
+        list(CouchDatabase(client, "db").changes(**options))
+    assert str(info.value) == message
+
+
+def test_couchdb_db_updates_name_their_own_feed_values() -> None:
+    client, _ = connect(replies((200, [])))
+    with pytest.raises(CloudantArgumentError) as info:
+        next(client.db_updates(feed="eventsource"))
+    assert str(info.value) == "Invalid value (eventsource) for feed option.  Must be one of ('continuous', 'longpoll')"
+
+
+def test_python_cloudants_attributes_are_there() -> None:
+    client, _ = connect(replies((200, [])))
+    database = CouchDatabase(client, "db")
+    feed = Feed(database, raw_data=True, chunk_size=1, feed="continuous")
+    assert feed._url == database.database_url + "/_changes"
+    assert feed._r_session is client.r_session
+    assert (feed._raw_data, feed._options, feed._chunk_size) == (True, {"feed": "continuous"}, 1)
+    assert (feed._source, feed._last_seq, feed._stop, feed._resp) == ("CouchDatabase", None, False, None)
+    assert feed._translate({"include_docs": False, "foo": "bar", "doc_ids": ["a"], "since": None}) == {
+        "include_docs": "false", "foo": "bar", "doc_ids": '["a"]'}
+    updates = client.db_updates(limit=100)  # accepted until it is read, as python-cloudant did
+    assert (updates._url, updates._source) == ("http://couch.test/_db_updates", "CouchDB")
+    assert updates._options == {"limit": 100, "feed": "longpoll", "heartbeat": True}
+    feed._stop = True
+    with pytest.raises(StopIteration):
+        next(feed)
+
+
+def test_a_normal_feed_is_asked_for_as_python_cloudant_asked() -> None:
+    client, _ = connect(replies((200, [])))
+    response = requests.Response()
+    response.status_code = 200
+    response.raw = PiecesRaw([b'{"results":[],"last_seq":0}'])
+    with mock.patch.object(client.r_session, "get", return_value=response) as get:
+        list(CouchDatabase(client, "db").changes(limit=1))
+    get.assert_called_once_with("http://couch.test/db/_changes", params={"limit": 1}, stream=True)
 
 
 def test_db_updates_take_only_their_own_options_and_default_to_longpoll_with_heartbeats() -> None:
     client, server = connect(replies((200, [b'{"results":[{"db_name":"x","type":"created","seq":"1-a"}],'
                                             b'"last_seq":"1-a"}'])))
     with pytest.raises(CloudantArgumentError) as info:
-        client.db_updates(include_docs=True)
+        next(client.db_updates(include_docs=True))
     assert info.value.status_code == 116
     feed = client.db_updates()
     assert list(feed) == [{"db_name": "x", "type": "created", "seq": "1-a"}]
@@ -437,14 +505,22 @@ def test_an_infinite_feed_follows_db_updates_too() -> None:
     assert server.params(1) == {"feed": "continuous", "heartbeat": "true", "since": "1-x"}
 
 
-@pytest.mark.parametrize("options, code", [
-    ({"feed": "longpoll"}, 121), ({"max_reconnects": -1}, 142), ({"max_reconnects": "3"}, 117),
-])
+@pytest.mark.parametrize("options, code", [({"max_reconnects": -1}, 142), ({"max_reconnects": "3"}, 117)])
 def test_infinite_feed_arguments_are_checked(options: Dict[str, Any], code: int) -> None:
     client, _ = connect(replies((200, [])))
     with pytest.raises(CloudantArgumentError) as info:
         InfiniteFeed(CouchDatabase(client, "db"), **options)
     assert info.value.status_code == code
+
+
+def test_an_infinite_feed_checks_its_feed_option_on_the_first_next() -> None:
+    client, server = connect(replies((200, [])))
+    feed = InfiniteFeed(CouchDatabase(client, "db"), feed="longpoll")
+    with pytest.raises(CloudantArgumentError) as info:
+        next(feed)
+    assert str(info.value) == "Invalid infinite feed option: longpoll.  Must be set to continuous."
+    assert server.requests == []
+    assert InfiniteFeed(CouchDatabase(client, "db"))._options == {"feed": "continuous"}
 
 
 def test_a_feed_source_is_anything_with_a_feed_target() -> None:
