@@ -15,11 +15,15 @@ import requests
 from ._2to3 import LONGTYPE, NONETYPE, STRTYPE, UNITYPE
 from ._cloud_foundry import CloudFoundryService
 from ._endpoint import DESIGN_PREFIX, LOCAL_PREFIX, Endpoint
-from ._params import check_document_id
+from ._params import (LEGACY_QUERY_TYPES, LEGACY_SEARCH_TYPES, LEGACY_TEXT_INDEX_TYPES, LEGACY_VIEW_TYPES,
+                      check_document_id)
 from .client import USER_AGENT
 from .error import CloudantArgumentError, append_response_error_content
 from .view import _Code, codify
 
+from ._legacy import module_getattr as _module_getattr
+
+__getattr__ = _module_getattr(__name__)  # names python-cloudant 2.15.0 imported into this module
 __all__ = [
     "USER_AGENT", "DESIGN_PREFIX", "LOCAL_PREFIX", "QUERY_LANGUAGE", "JSON_INDEX_TYPE", "TEXT_INDEX_TYPE",
     "SPECIAL_INDEX_TYPE", "ANY_ARG", "ANY_TYPE", "RESULT_ARG_TYPES", "TYPE_CONVERTERS", "QUERY_ARG_TYPES",
@@ -37,16 +41,10 @@ SPECIAL_INDEX_TYPE = "special"
 ANY_ARG = object()
 ANY_TYPE = object()
 
-_KEY = (int, LONGTYPE, STRTYPE, Sequence)
 _COUNT = (int, LONGTYPE, NONETYPE)
 
 #: View, ``_all_docs`` and list-function options and the types each accepts.
-RESULT_ARG_TYPES: Dict[str, tuple] = {
-    "descending": (bool,), "endkey": _KEY, "endkey_docid": (STRTYPE,), "group": (bool,),
-    "group_level": _COUNT, "include_docs": (bool,), "inclusive_end": (bool,), "key": _KEY, "keys": (list,),
-    "limit": _COUNT, "reduce": (bool,), "skip": _COUNT, "stable": (bool,), "stale": (STRTYPE,),
-    "startkey": _KEY, "startkey_docid": (STRTYPE,), "update": (STRTYPE,),
-}
+RESULT_ARG_TYPES: Dict[str, tuple] = LEGACY_VIEW_TYPES
 
 
 def _json_list(value: Any) -> str:
@@ -78,20 +76,11 @@ _CHANGES_ARG_TYPES: Dict[Any, Any] = {
 }
 
 #: Mango ``_find`` options and their types.
-QUERY_ARG_TYPES: Dict[str, Any] = {
-    "selector": dict, "limit": _COUNT, "skip": _COUNT, "sort": list, "fields": list, "r": _COUNT,
-    "bookmark": STRTYPE, "use_index": STRTYPE,
-}
+QUERY_ARG_TYPES: Dict[str, Any] = LEGACY_QUERY_TYPES
 #: The definition keys of a Mango text index and their types.
-TEXT_INDEX_ARGS: Dict[str, Any] = {"fields": list, "default_field": dict, "selector": dict}
+TEXT_INDEX_ARGS: Dict[str, Any] = LEGACY_TEXT_INDEX_TYPES
 #: Search options and their types.
-SEARCH_INDEX_ARGS: Dict[str, Any] = {
-    "bookmark": STRTYPE, "counts": list, "drilldown": list, "group_field": STRTYPE, "group_limit": (int, NONETYPE),
-    "group_sort": (STRTYPE, list), "include_docs": bool, "limit": (int, NONETYPE), "query": (STRTYPE, int, LONGTYPE),
-    "q": (STRTYPE, int, LONGTYPE), "ranges": dict, "sort": (STRTYPE, list), "stale": STRTYPE,
-    "highlight_fields": list, "highlight_pre_tag": STRTYPE, "highlight_post_tag": STRTYPE,
-    "highlight_number": _COUNT, "highlight_size": _COUNT, "include_fields": list, "partition": STRTYPE,
-}
+SEARCH_INDEX_ARGS: Dict[str, Any] = LEGACY_SEARCH_TYPES
 
 _JSON_KEYS = frozenset({"key", "startkey", "endkey"})
 _UNCONVERTED = frozenset({"keys", "endkey_docid", "startkey_docid", "stale", "update"})
@@ -110,18 +99,19 @@ def py_to_couch_validate(key: str, val: Any) -> None:
     """Check one view option against :data:`RESULT_ARG_TYPES`.
 
     :raises CloudantArgumentError: unknown option (116), wrong type (117; a bool
-        is not an int), a ``keys`` element of the wrong type (134) or a bad
-        ``stale`` value (135).
+        is not an int, except for a key), a ``keys`` element of the wrong type
+        (134: a bool is not one) or a bad ``stale`` value (135).
     """
     types = RESULT_ARG_TYPES.get(key)
     if types is None:
         raise CloudantArgumentError(116, key)
-    if not isinstance(val, types) or (type(val) is bool and int in types):
+    if not isinstance(val, types) or (type(val) is bool and bool not in types and int in types):
         raise CloudantArgumentError(117, key, types)
     if key == "keys":
+        key_types = RESULT_ARG_TYPES["key"]
         for element in val:
-            if not isinstance(element, _KEY) or type(element) is bool:
-                raise CloudantArgumentError(134, _KEY)
+            if not isinstance(element, key_types) or type(element) is bool:
+                raise CloudantArgumentError(134, key_types)
     if key == "stale" and val not in ("ok", "update_after"):
         raise CloudantArgumentError(135, val)
 
@@ -176,7 +166,7 @@ def get_docs(r_session: Any, url: str, encoder: Optional[Type[json.JSONEncoder]]
     """
     keys = params.pop("keys", None)
     endpoint = Endpoint(_SessionOwner(r_session, encoder), url)
-    query = python_to_couch(params)
+    query = python_to_couch(params, encoder)
     if keys is None:
         return endpoint.request("GET", headers=headers, params=query)
     headers = {} if headers is None else headers

@@ -31,8 +31,35 @@ VIEW_ARGS: Dict[str, Types] = {
     "conflicts": BOOL, "attachments": BOOL, "att_encoding_info": BOOL, "update_seq": BOOL, "sorted": BOOL,
     "partition": STR,
 }
-_JSON_VIEW_ARGS = frozenset({"key", "keys", "startkey", "start_key", "endkey", "end_key"})
-_NON_NEGATIVE = frozenset({"limit", "skip", "group_level"})
+_JSON_VIEW_ARGS = frozenset({"key", "startkey", "start_key", "endkey", "end_key"})
+
+# python-cloudant 2.15.0's own tables. Their ``repr`` is part of the messages of codes 117, 130, 106 and 128,
+# which programs match on, so an option python-cloudant knew is always reported with its old types (Python 2's
+# ``long`` is ``int``, hence the repeated ``int``).
+_KEY_TYPES = (int, int, str, Sequence, bool)
+_COUNT_TYPES = (int, int, type(None))
+#: python-cloudant's view option types (``cloudant._common_util.RESULT_ARG_TYPES``).
+LEGACY_VIEW_TYPES: Dict[str, Types] = {
+    "descending": BOOL, "endkey": _KEY_TYPES, "endkey_docid": STR, "group": BOOL, "group_level": _COUNT_TYPES,
+    "include_docs": BOOL, "inclusive_end": BOOL, "key": _KEY_TYPES, "keys": (list,), "limit": _COUNT_TYPES,
+    "reduce": BOOL, "skip": _COUNT_TYPES, "stable": BOOL, "stale": STR, "startkey": _KEY_TYPES,
+    "startkey_docid": STR, "update": STR,
+}
+#: python-cloudant's ``_find`` option types (``QUERY_ARG_TYPES``).
+LEGACY_QUERY_TYPES: Dict[str, Any] = {
+    "selector": dict, "limit": _COUNT_TYPES, "skip": _COUNT_TYPES, "sort": list, "fields": list,
+    "r": _COUNT_TYPES, "bookmark": str, "use_index": str,
+}
+#: python-cloudant's text index definition types (``TEXT_INDEX_ARGS``).
+LEGACY_TEXT_INDEX_TYPES: Dict[str, Any] = {"fields": list, "default_field": dict, "selector": dict}
+#: python-cloudant's search option types (``SEARCH_INDEX_ARGS``).
+LEGACY_SEARCH_TYPES: Dict[str, Any] = {
+    "bookmark": str, "counts": list, "drilldown": list, "group_field": str, "group_limit": (int, type(None)),
+    "group_sort": (str, list), "include_docs": bool, "limit": (int, type(None)), "query": (str, int, int),
+    "q": (str, int, int), "ranges": dict, "sort": (str, list), "stale": str, "highlight_fields": list,
+    "highlight_pre_tag": str, "highlight_post_tag": str, "highlight_number": _COUNT_TYPES,
+    "highlight_size": _COUNT_TYPES, "include_fields": list, "partition": str,
+}
 
 #: ``_changes`` parameters; any other key passes through for custom filter functions.
 CHANGES_ARGS: Dict[str, Types] = {
@@ -70,14 +97,16 @@ TEXT_INDEX_ARGS: Dict[str, Types] = {
 JSON_INDEX_ARGS: Dict[str, Types] = {"fields": LIST, "partial_filter_selector": DICT}
 
 
-def check_type(name: str, value: Any, types: Types, code: int = 117) -> None:
-    """Raise ``CloudantArgumentError(code)`` unless ``value`` is one of ``types`` (a bool is not an int)."""
+def check_type(name: str, value: Any, types: Types, code: int = 117, shown: Any = None) -> None:
+    """Raise ``CloudantArgumentError(code)`` unless ``value`` is one of ``types`` (a bool is not an int).
+
+    :param shown: the types the message names, when they are not ``types``
+        (python-cloudant's, for an option it knew).
+    """
     if types is ANY:
         return
-    if isinstance(value, bool) and bool not in types and (int in types):
-        raise CloudantArgumentError(code, name, types)
-    if not isinstance(value, types):
-        raise CloudantArgumentError(code, name, types)
+    if (isinstance(value, bool) and bool not in types and (int in types)) or not isinstance(value, types):
+        raise CloudantArgumentError(code, name, types if shown is None else shown)
 
 
 def json_value(value: Any, encoder: Optional[Type[json.JSONEncoder]] = None) -> str:
@@ -91,66 +120,42 @@ def bool_text(value: bool) -> str:
 
 
 def view_params(options: Mapping[str, Any], encoder: Optional[Type[json.JSONEncoder]] = None) -> Params:
-    """Check view/``_all_docs`` options and convert them to query parameters.
+    """Check view/``_all_docs`` options and convert them to query parameters, as python-cloudant did.
 
-    Keys (``key``, ``startkey``, ...) become JSON; booleans ``true``/``false``;
-    ``keys`` stays a list (it goes in a POST body). ``None`` values are dropped.
+    Keys (``key``, ``startkey``, ...) become JSON (``json.dumps`` with
+    ``encoder``); booleans ``true``/``false``; ``keys`` stays a list (it goes
+    in a POST body); ``None`` values are dropped. Anything else the server
+    judges (a negative ``limit``, ``keys`` with ``key``...).
 
-    :raises CloudantArgumentError: unknown option (116), wrong type (117), a
-        negative count (142), a bad ``stale`` (135), or ``key`` with ``keys`` (139).
+    :raises CloudantArgumentError: unknown option (116), wrong type (117, naming
+        python-cloudant's types for the options it knew), a bad ``stale`` (135),
+        a key the encoder cannot encode (136).
     """
     params: Params = {}
     for name, value in options.items():
-        if value is None:
-            continue
         types = VIEW_ARGS.get(name)
         if types is None:
             raise CloudantArgumentError(116, name)
-        check_type(name, value, types)
-        if name in _NON_NEGATIVE and value < 0:
-            raise CloudantArgumentError(142, name, value)
+        if value is None:
+            continue
+        check_type(name, value, types, shown=LEGACY_VIEW_TYPES.get(name))
         if name == "stale" and value not in ("ok", "update_after"):
             raise CloudantArgumentError(135, value)
-        if name == "keys":
-            params[name] = list(value)
-        elif name in _JSON_VIEW_ARGS:
-            params[name] = json_value(value, encoder)
-        elif isinstance(value, bool):
-            params[name] = bool_text(value)
-        else:
-            params[name] = value
-    if "keys" in params and ("key" in params or "startkey" in params or "endkey" in params):
-        other = "key" if "key" in params else ("startkey" if "startkey" in params else "endkey")
-        raise CloudantArgumentError(139, "keys", other)
+        params[name] = _view_value(name, value, encoder)
     return params
 
 
-_KEY_ALIASES = {"key": ("key",), "startkey": ("startkey", "start_key"), "endkey": ("endkey", "end_key")}
-
-
-def check_view_values(options: Mapping[str, Any]) -> None:
-    """Check the view/``_all_docs`` options this module knows, without encoding anything.
-
-    Names missing from :data:`VIEW_ARGS` are left for the callee to judge (a
-    result may wrap any fetch function); keys are not encoded, so values only
-    the client's encoder understands pass.
-
-    :raises CloudantArgumentError: wrong type (117), a negative count (142), a
-        bad ``stale`` (135), or ``keys`` with ``key``/``startkey``/``endkey`` (139).
-    """
-    for name, value in options.items():
-        types = VIEW_ARGS.get(name)
-        if value is None or types is None:
-            continue
-        check_type(name, value, types)
-        if name in _NON_NEGATIVE and value < 0:
-            raise CloudantArgumentError(142, name, value)
-        if name == "stale" and value not in ("ok", "update_after"):
-            raise CloudantArgumentError(135, value)
-    if options.get("keys") is not None:
-        for other, aliases in _KEY_ALIASES.items():
-            if any(options.get(alias) is not None for alias in aliases):
-                raise CloudantArgumentError(139, "keys", other)
+def _view_value(name: str, value: Any, encoder: Optional[Type[json.JSONEncoder]]) -> Any:
+    if name == "keys":
+        return list(value)
+    if name in _JSON_VIEW_ARGS:
+        try:
+            return json.dumps(value, cls=encoder)
+        except Exception as err:  # e.g. a value the encoder cannot encode, or an encoder that is no class
+            raise CloudantArgumentError(136, name, err) from None
+    if isinstance(value, bool):
+        return bool_text(value)
+    return value
 
 
 def feed_params(options: Mapping[str, Any], table: Mapping[str, Types], pass_through: bool,

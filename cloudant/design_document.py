@@ -16,6 +16,7 @@ Everything but :meth:`~DesignDocument.fetch`, :meth:`~DesignDocument.save`,
 """
 from __future__ import annotations
 
+import contextlib
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from ._params import bool_text, check_document_id, check_partition_key
@@ -23,14 +24,15 @@ from .document import Document
 from .error import CloudantArgumentError, CloudantDesignDocumentException
 from .view import QueryIndexView, View, codify, query_view
 
+from ._legacy import module_getattr as _module_getattr
+
+__getattr__ = _module_getattr(__name__)  # names python-cloudant 2.15.0 imported into this module
 __all__ = ["DesignDocument"]
 
 DESIGN_PREFIX = "_design/"
 QUERY_LANGUAGE = "query"
 # Kept present locally (empty when the server has none) and left out of the saved body when empty.
 _NESTED = ("views", "indexes", "lists", "shows")
-# JavaScript members a Mango (language "query") design document cannot hold.
-_JAVASCRIPT_MEMBERS = ("lists", "shows", "updates", "filters", "validate_doc_update", "rewrites", "st_indexes")
 
 
 class DesignDocument(Document):
@@ -43,10 +45,7 @@ class DesignDocument(Document):
     :raises CloudantArgumentError: code 137 for an invalid id (e.g. ``_design/`` alone).
 
     .. versionchanged:: 3.0
-       :meth:`save` refuses a design document that mixes Mango indexes and
-       JavaScript before any request; :meth:`delete_list_function` of a
-       missing name does nothing (it raised ``KeyError``); names are quoted in
-       every URL.
+       Names are quoted in every URL.
     """
 
     def __init__(self, database: Any, document_id: Optional[str] = None, partitioned: bool = False) -> None:
@@ -54,6 +53,7 @@ class DesignDocument(Document):
         self.setdefault("options", {"partitioned": bool(partitioned)})
         for name in _NESTED:
             self.setdefault(name, {})
+        self._remember_synced()  # the defaults above are not unsaved edits
 
     def __setitem__(self, key: str, value: Any) -> None:
         """Set a key; an ``_id`` without the ``_design/`` prefix gets it."""
@@ -195,13 +195,12 @@ class DesignDocument(Document):
         self._section("lists")[list_name] = codify(list_func)
 
     def delete_list_function(self, list_name: str) -> None:
-        """Remove a list function; a missing one is fine.
+        """Remove a list function.
 
-        .. versionchanged:: 3.0
-           A missing name no longer raises ``KeyError``, like the other ``delete_*`` methods.
+        :raises KeyError: when there is no list function of that name (unlike
+            the other ``delete_*`` methods, as in python-cloudant).
         """
-        if self.get_list_function(list_name) is not None:
-            del self.lists[list_name]
+        del self._section("lists")[list_name]
 
     def add_show_function(self, show_name: str, show_func: str) -> None:
         """Add a show function.
@@ -316,35 +315,41 @@ class DesignDocument(Document):
                 pass  # a definition the classes cannot hold stays a plain dict, as the server sent it
 
     def save(self) -> None:
-        """Check the design document, then write it (``PUT /{db}/_design/{ddoc}``); empty sections are left out.
+        """Check the design document, then write it with :meth:`Document.save`; empty sections are left out.
+
+        The empty ``views``, ``indexes``, ``lists`` and ``shows`` are removed
+        for the write and put back afterwards.
 
         :raises CloudantDesignDocumentException: before any request, code 104
-            for a Mango index view in a JavaScript design document, 105 for a
-            JavaScript view in a Mango (``language: "query"``) one, 106 for a
-            search index function that is not a string, 107 for a Mango text
-            index definition that is not a dict, 108 for JavaScript functions
-            (lists, shows, updates, filters, validation, rewrites) in a Mango one.
+            for a :class:`~cloudant.view.QueryIndexView` in a JavaScript design
+            document, 105 for a view that is not one in a Mango
+            (``language: "query"``) one, 106 for a search index function that
+            is not a string, 107 for a Mango text index definition that is not a dict.
         :raises Conflict: when ``_rev`` is not the current revision.
         """
         self.check()
-        self._write(self._body())
+        with self._empty_sections_left_out():
+            super().save()
 
-    def create(self) -> None:
-        """Check the design document, then create it in one request; see :meth:`save`."""
-        self.check()
-        self._write({key: value for key, value in self._body().items() if key != "_rev"})
-
-    def _body(self) -> Dict[str, Any]:
-        return {key: value for key, value in self.items() if not (key in _NESTED and not value)}
+    @contextlib.contextmanager
+    def _empty_sections_left_out(self) -> Iterator[None]:
+        """Remove the empty ``views``, ``indexes``, ``lists`` and ``shows`` for a write; put them back after."""
+        empty = [name for name in _NESTED if name in self and not self[name]]
+        for name in empty:
+            dict.__delitem__(self, name)
+        try:
+            yield
+        finally:
+            for name in empty:
+                self.setdefault(name, {})
 
     def check(self) -> None:
         """Check that views and indexes suit the design document's language; see :meth:`save`."""
         query = self.get("language") == QUERY_LANGUAGE
         for name, view in self.iterviews():
-            mango = isinstance(view, QueryIndexView) or (isinstance(view, dict) and isinstance(view.get("map"), dict))
-            if query and not mango:
+            if query and not isinstance(view, QueryIndexView):
                 raise CloudantDesignDocumentException(105, name)
-            if not query and mango:
+            if not query and isinstance(view, QueryIndexView):
                 raise CloudantDesignDocumentException(104, name)
         for name, index in self.iterindexes():
             definition = index.get("index") if isinstance(index, dict) else None
@@ -352,10 +357,6 @@ class DesignDocument(Document):
                 raise CloudantDesignDocumentException(107, name)
             if not query and not isinstance(definition, str):
                 raise CloudantDesignDocumentException(106, name)
-        if query:
-            for member in _JAVASCRIPT_MEMBERS:
-                if self.get(member):
-                    raise CloudantDesignDocumentException(108, self.get("_id"), member)
 
     def info(self) -> Dict[str, Any]:
         """Return the view index information (``GET /{db}/_design/{ddoc}/_info``): size, signature, updates pending."""
@@ -376,6 +377,8 @@ class DesignDocument(Document):
 def _design_id(document_id: Any) -> str:
     """``document_id`` with the ``_design/`` prefix, checked."""
     if isinstance(document_id, str) and not document_id.startswith(DESIGN_PREFIX):
+        if document_id.startswith("_"):  # "_design", "_index/...": reserved, not a name to prefix
+            raise CloudantArgumentError(137, document_id)
         document_id = DESIGN_PREFIX + document_id
     return check_document_id(document_id)
 

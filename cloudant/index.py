@@ -10,9 +10,13 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional, Union
 
 from ._endpoint import Endpoint
-from ._params import JSON_INDEX_ARGS, TEXT_INDEX_ARGS, check_type
+from ._params import JSON_INDEX_ARGS, LEGACY_TEXT_INDEX_TYPES, TEXT_INDEX_ARGS, check_type
 from .error import CloudantArgumentError, CloudantDatabaseException, CloudantIndexException
+from .view import SessionAttribute, json_request, with_own_session
 
+from ._legacy import module_getattr as _module_getattr
+
+__getattr__ = _module_getattr(__name__)  # names python-cloudant 2.15.0 imported into this module
 __all__ = ["Index", "TextIndex", "SpecialIndex"]
 
 JSON_INDEX_TYPE = "json"
@@ -34,12 +38,13 @@ class Index:
         and optionally ``partial_filter_selector``.
 
     .. versionchanged:: 3.0
-       ``partial_filter_selector`` is accepted; an index without ``fields``
-       raises :class:`CloudantArgumentError` (145) instead of being sent;
-       the design document id and name are quoted in the ``DELETE`` URL.
+       ``partial_filter_selector`` is accepted besides ``fields``; the design
+       document id and name are quoted in the ``DELETE`` URL; the session is
+       read from the client at each call, unless assigned to ``_r_session``.
     """
 
     _type = JSON_INDEX_TYPE
+    _r_session = SessionAttribute()
 
     def __init__(self, database: Any, design_document_id: Optional[str] = None, name: Optional[str] = None,
                  partitioned: Optional[bool] = None, **kwargs: Any) -> None:
@@ -54,7 +59,10 @@ class Index:
 
     @property
     def _endpoint(self) -> Endpoint:
-        return self._database._endpoint.child("_index")
+        return with_own_session(self, self._database._endpoint.child("_index"))
+
+    def _client_of_session(self) -> Any:
+        return self._database.client
 
     @property
     def index_url(self) -> str:
@@ -99,11 +107,13 @@ class Index:
         Afterwards :attr:`design_document_id` and :attr:`name` hold the server's values.
 
         :raises CloudantArgumentError: 122/123 for a design document id or name
-            that is not a str, 124/127 for an unknown definition key, 128 for a
-            wrong type, 145 for missing fields; nothing is sent.
+            that is not a str, 124 for a JSON index definition other than
+            ``fields`` (and ``partial_filter_selector``), 127 for an unknown text
+            index definition key, 128 for a wrong type; nothing is sent.
         """
         payload = self._payload()
-        response = self._endpoint.json("POST", json_body=payload)
+        endpoint = self._endpoint
+        response = endpoint.json("POST", **json_request(payload, endpoint.client.encoder))
         self._ddoc_id = response.get("id", self._ddoc_id)
         self._name = response.get("name", self._name)
 
@@ -121,18 +131,15 @@ class Index:
         return payload
 
     def _check_names(self) -> None:
-        if self._ddoc_id is not None and not isinstance(self._ddoc_id, str):
+        if self._ddoc_id and not isinstance(self._ddoc_id, str):
             raise CloudantArgumentError(122, self._ddoc_id)
-        if self._name is not None and not isinstance(self._name, str):
+        if self._name and not isinstance(self._name, str):
             raise CloudantArgumentError(123, self._name)
 
     def _check_definition(self) -> None:
-        for key, value in self._def.items():
-            if key not in JSON_INDEX_ARGS:
-                raise CloudantArgumentError(124, self._def)
-            check_type(key, value, JSON_INDEX_ARGS[key], code=128)
-        if not self._def.get("fields"):
-            raise CloudantArgumentError(145, self._def)
+        """A JSON index takes ``fields`` (and CouchDB 3's ``partial_filter_selector``); the server judges values."""
+        if "fields" not in self._def or any(key not in JSON_INDEX_ARGS for key in self._def):
+            raise CloudantArgumentError(124, self._def)
 
     def delete(self) -> None:
         """Delete the index (``DELETE /{db}/_index/{ddoc}/{type}/{name}``).
@@ -169,7 +176,7 @@ class TextIndex(Index):
         for key, value in self._def.items():
             if key not in TEXT_INDEX_ARGS:
                 raise CloudantArgumentError(127, key)
-            check_type(key, value, TEXT_INDEX_ARGS[key], code=128)
+            check_type(key, value, TEXT_INDEX_ARGS[key], code=128, shown=LEGACY_TEXT_INDEX_TYPES.get(key))
 
 
 class SpecialIndex(Index):

@@ -18,14 +18,15 @@ import functools
 from typing import Any, Dict, Iterator, List, Mapping, Optional
 
 from ._endpoint import Endpoint
-from ._params import QUERY_ARGS, SEARCH_ARGS, check_partition_key, check_type
+from ._params import LEGACY_QUERY_TYPES, LEGACY_SEARCH_TYPES, QUERY_ARGS, SEARCH_ARGS, check_partition_key, check_type
 from .error import CloudantArgumentError
-from .result import QueryResult
+from .result import QueryResult, Result
+from .view import SessionAttribute, json_request, with_own_session
 
+from ._legacy import module_getattr as _module_getattr
+
+__getattr__ = _module_getattr(__name__)  # names python-cloudant 2.15.0 imported into this module
 __all__ = ["Query", "SearchResult"]
-
-_NON_NEGATIVE = ("limit", "skip", "r", "group_limit", "highlight_number", "highlight_size")
-
 
 class Query(dict):
     """A Mango query of a database: the ``_find`` body, callable.
@@ -35,14 +36,17 @@ class Query(dict):
     :param kwargs: the body: ``selector`` (required), ``fields``, ``sort``,
         ``limit``, ``skip``, ``r``, ``bookmark``, ``use_index``, and CouchDB 3's
         ``execution_stats``, ``conflicts``, ``stable``, ``update``, ``allow_fallback``.
-        A ``None`` value is left out.
+        ``fields=None`` is left out; keys and types are checked at each call.
 
     .. versionchanged:: 3.0
        Accepts CouchDB 3's ``execution_stats``, ``conflicts``, ``stable``,
        ``update`` and ``allow_fallback``, and ``use_index`` as a
-       ``[ddoc, name]`` list; new :meth:`explain`; the session is read from the
-       client at each call.
+       ``[ddoc, name]`` list; ``None`` values are not sent; new
+       :meth:`explain`; the session and encoder are read from the client at
+       each call, unless assigned to ``_r_session`` / ``_encoder``.
     """
+
+    _r_session = SessionAttribute()
 
     def __init__(self, database: Any, **kwargs: Any) -> None:
         super().__init__()
@@ -51,8 +55,9 @@ class Query(dict):
             check_partition_key(partition_key)
         self._database = database
         self._partition_key = partition_key
-        # Keys and types are checked now (the selector may still come with the call), and again at each call.
-        self.update(check_query(kwargs, need_selector=False))
+        if "fields" in kwargs and kwargs["fields"] is None:
+            del kwargs["fields"]
+        self.update(kwargs)
         #: Every match, read bookmark by bookmark (a :class:`~cloudant.result.QueryResult`).
         self.result = QueryResult(self)
 
@@ -63,17 +68,20 @@ class Query(dict):
         endpoint = self._database._endpoint
         if self._partition_key is not None:
             endpoint = endpoint.child("_partition", self._partition_key)
-        return endpoint.child(action)
+        return with_own_session(self, endpoint.child(action))
 
-    @property
-    def _r_session(self) -> Any:
-        """The client's current HTTP session (read at each call, never a stale one)."""
-        return self._database.client.r_session
+    def _client_of_session(self) -> Any:
+        return self._database.client
 
     @property
     def _encoder(self) -> Any:
-        """The client's JSON encoder."""
-        return self._database.client.encoder
+        """The JSON encoder of the body: the client's, unless one is assigned."""
+        own = self.__dict__.get("_own_encoder")
+        return own if own is not None else self._database.client.encoder
+
+    @_encoder.setter
+    def _encoder(self, encoder: Any) -> None:
+        self.__dict__["_own_encoder"] = encoder
 
     @property
     def url(self) -> str:
@@ -89,7 +97,7 @@ class Query(dict):
         :raises CloudantArgumentError: 129 for an unknown key, 130 for a wrong
             type, 131 for a missing or empty selector, before any request.
         """
-        return self._endpoint("_find").json("POST", json_body=self._body(kwargs))
+        return self._post("_find", kwargs)
 
     def explain(self, **kwargs: Any) -> Dict[str, Any]:
         """Return how the server would run the query (``POST /{db}/_explain``): the index, the range, the options.
@@ -97,12 +105,13 @@ class Query(dict):
         :param kwargs: as for calling the query.
         :raises CloudantArgumentError: as for calling the query.
         """
-        return self._endpoint("_explain").json("POST", json_body=self._body(kwargs))
+        return self._post("_explain", kwargs)
 
-    def _body(self, overrides: Mapping[str, Any]) -> Dict[str, Any]:
+    def _post(self, action: str, overrides: Mapping[str, Any]) -> Dict[str, Any]:
         body = dict(self)
         body.update(overrides)
-        return check_query(body)
+        body = check_query(body)  # before the database is touched
+        return self._endpoint(action).json("POST", **json_request(body, self._encoder))
 
     @contextlib.contextmanager
     def custom_result(self, **options: Any) -> Iterator[QueryResult]:
@@ -116,10 +125,11 @@ class Query(dict):
 def check_query(body: Mapping[str, Any], need_selector: bool = True) -> Dict[str, Any]:
     """Check a ``_find`` body and return it without its ``None`` values.
 
-    :raises CloudantArgumentError: 129 unknown key, 130 wrong type, 142 a
-        negative count, 146 a malformed ``use_index``, 131 no selector.
+    :raises CloudantArgumentError: 129 unknown key, 130 wrong type (naming
+        python-cloudant's type for the keys it knew), 146 a malformed
+        ``use_index`` list, 131 no selector.
     """
-    checked = _checked_against(body, QUERY_ARGS, unknown_code=129, type_code=130)
+    checked = _checked_against(body, QUERY_ARGS, LEGACY_QUERY_TYPES, unknown_code=129, type_code=130)
     use_index = checked.get("use_index")
     if isinstance(use_index, (list, tuple)):
         if not 1 <= len(use_index) <= 2 or not all(isinstance(part, str) and part for part in use_index):
@@ -137,25 +147,26 @@ def check_search(params: Mapping[str, Any]) -> Dict[str, Any]:
     Exactly one of ``query`` and ``q`` must be given (a non-empty str, or an int).
 
     :raises CloudantArgumentError: 104 without exactly one of ``query``/``q``,
-        105 an unknown parameter, 106 a wrong type, 142 a negative count.
+        105 an unknown parameter, 106 a wrong type.
     """
     given = [key for key in ("query", "q") if params.get(key) is not None]
     if len(given) != 1 or params[given[0]] == "":
         raise CloudantArgumentError(104, dict(params))
-    return _checked_against(params, SEARCH_ARGS, unknown_code=105, type_code=106)
+    return _checked_against(params, SEARCH_ARGS, LEGACY_SEARCH_TYPES, unknown_code=105, type_code=106)
 
 
-def _checked_against(options: Mapping[str, Any], table: Mapping[str, Any], unknown_code: int,
-                     type_code: int) -> Dict[str, Any]:
-    """``options`` without ``None`` values, each checked against ``table`` (name, type, no negative count)."""
+def _checked_against(options: Mapping[str, Any], table: Mapping[str, Any], shown: Mapping[str, Any],
+                     unknown_code: int, type_code: int) -> Dict[str, Any]:
+    """``options`` without ``None`` values, each a name of ``table`` with a value of its types.
+
+    A type error names the types of ``shown`` (python-cloudant's table) for the names it holds.
+    """
     checked = {key: value for key, value in options.items() if value is not None}
     for key, value in checked.items():
         types = table.get(key)
         if types is None:
             raise CloudantArgumentError(unknown_code, key)
-        check_type(key, value, types, code=type_code)
-        if key in _NON_NEGATIVE and value < 0:
-            raise CloudantArgumentError(142, key, value)
+        check_type(key, value, types, code=type_code, shown=shown.get(key))
     return checked
 
 
@@ -176,7 +187,8 @@ def search(database: Any, ddoc_id: str, index_name: str, partition_key: Optional
     :raises CloudantArgumentError: see :func:`check_search`; nothing is sent.
     """
     body = check_search(params)
-    return search_endpoint(database, ddoc_id, index_name, partition_key).json("POST", json_body=body)
+    endpoint = search_endpoint(database, ddoc_id, index_name, partition_key)
+    return endpoint.json("POST", **json_request(body, endpoint.client.encoder))
 
 
 class SearchResult(QueryResult):
@@ -197,6 +209,7 @@ class SearchResult(QueryResult):
     """
 
     _rows_field = "rows"
+    _iteration_forbids = ()  # a search's limit caps the rows iterated
 
     def __init__(self, database: Any, ddoc_id: str, index_name: str, partition_key: Optional[str] = None,
                  **options: Any) -> None:
@@ -206,7 +219,7 @@ class SearchResult(QueryResult):
         search_endpoint(database, ddoc_id, index_name, partition_key)  # names checked now, not at the first page
         if page_size is not None:
             options["page_size"] = page_size
-        super().__init__(fetch, **options)
+        Result.__init__(self, fetch, **options)  # not QueryResult's: "query" is one of the options here
 
 
 def search_analyze(client: Any, analyzer: Any, text: str) -> Dict[str, Any]:

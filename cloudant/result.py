@@ -26,9 +26,12 @@ from __future__ import annotations
 
 from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Tuple, Union
 
-from ._params import INT, check_type, check_view_values
-from .error import CloudantArgumentError, ResultException
+from ._params import INT, LEGACY_VIEW_TYPES, check_type
+from .error import ResultException
 
+from ._legacy import module_getattr as _module_getattr
+
+__getattr__ = _module_getattr(__name__)  # names python-cloudant 2.15.0 imported into this module
 __all__ = ["ResultByKey", "Result", "QueryResult", "KeyPager", "KeysPager", "BookmarkPager"]
 
 Row = Dict[str, Any]
@@ -38,8 +41,6 @@ Fetch = Callable[..., Mapping[str, Any]]
 DEFAULT_PAGE_SIZE = 100
 #: Options that place the start of a result: they apply to the first page only.
 _START_OPTIONS = frozenset({"startkey", "start_key", "startkey_docid", "start_key_doc_id", "skip"})
-#: Options that select keys: key access and key slices cannot be combined with them.
-_KEY_OPTIONS = ("key", "keys", "startkey", "start_key", "endkey", "end_key")
 
 
 class ResultByKey:
@@ -77,8 +78,11 @@ def _pages(fetch: Fetch, pager: Any) -> Iterator[Row]:
 
 
 def _rows(reply: Any, field: str) -> List[Row]:
-    """The list of rows (``rows``, ``docs``) of a reply; a reply without one raises instead of ending quietly."""
-    rows = reply.get(field) if isinstance(reply, Mapping) else None
+    """The list of rows (``rows``, ``docs``) of a reply (none when it has no such member, as before).
+
+    :raises ResultException: code 106 for a reply that is not an object, or whose rows are not a list.
+    """
+    rows = reply.get(field, []) if isinstance(reply, Mapping) else None
     if not isinstance(rows, list):
         raise ResultException(106, field, _preview(reply))
     return rows
@@ -287,9 +291,9 @@ class BookmarkPager:
     """Pages through a Mango query (``_find``) or a search by bookmark.
 
     Each page asks for ``limit=page_size`` and the next one sends the
-    ``bookmark`` of the reply. Iteration ends on a short page (an empty one
-    included), or when the bookmark comes back unchanged or empty. A server that
-    sends no bookmark at all (pouchdb-server) is paged with ``skip``.
+    ``bookmark`` of the reply. Iteration ends on an empty page, or when the
+    bookmark comes back unchanged or empty. A server that sends no bookmark at
+    all (pouchdb-server) is paged with ``skip`` and ends on a short page.
 
     :param dict options: the result's options; ``limit`` caps the rows yielded in
         all, ``skip`` and ``bookmark`` place the first page only.
@@ -320,10 +324,14 @@ class BookmarkPager:
         self._yielded += len(page)
         if self._remaining is not None:
             self._remaining -= len(page)
-        if len(page) < self._asked or self._remaining == 0:
+        if not page or self._remaining == 0:
             return page, None
         if "bookmark" not in reply:
+            if len(page) < self._asked:
+                return page, None
             return page, self._ask({**self._base, "skip": self._origin_skip + self._yielded})
+        # As python-cloudant did, a short page with a bookmark is followed by one more request (CouchDB
+        # answers it with an empty page): the server, not the page size, says where the result ends.
         bookmark = reply["bookmark"]
         if not bookmark or bookmark == self._bookmark:
             return page, None  # the server cannot take us further: asking again would repeat this page
@@ -340,15 +348,13 @@ class BookmarkPager:
 
 # -- the public classes ---------------------------------------------------------------------------------------
 def _page_size(value: Any) -> int:
-    """``page_size`` as a positive int (an int, or a str of one), else ``ResultException(104)``."""
-    if isinstance(value, bool) or not isinstance(value, (int, str)):
-        raise ResultException(104, value)
+    """``page_size`` as a positive int (anything ``int()`` takes), else ``ResultException(104)``."""
     try:
         size = int(value)
-    except ValueError:
+    except (TypeError, ValueError):
         raise ResultException(104, value) from None
     if size <= 0:
-        raise ResultException(104, value)
+        raise ResultException(104, size)
     return size
 
 
@@ -358,6 +364,12 @@ def _is_key(value: Any) -> bool:
 
 def _key_value(value: Any) -> Any:
     return value() if isinstance(value, ResultByKey) else value
+
+
+#: The options that select keys, as python-cloudant named them in the message of code 102.
+_KEY_OPTION_NAMES = ("key", "keys", "startkey", "endkey")
+#: Options that cannot be iterated with, as python-cloudant named them in the message of code 103.
+_ITERATION_FORBIDS = ("limit",)
 
 
 class Result:
@@ -375,44 +387,39 @@ class Result:
         for row in result: ...         # every row, 1000 per request
 
     Rows are the server's row dicts (``id``, ``key``, ``value``, ``doc``), never
-    document objects. Each access is one request; iteration is one request per
-    page (see :class:`KeyPager`, and :class:`KeysPager` when ``keys`` is given).
+    document objects. Nothing is sent at construction; each access is one
+    request; iteration is one request per page (see :class:`KeyPager`, and
+    :class:`KeysPager` when ``keys`` is given). The options are checked by the
+    fetch function, at each request.
 
     :param method_ref: the fetch function: called with view options as keyword
         arguments, it returns the reply, a dict with a ``rows`` list.
-    :param int page_size: rows per request when iterating. Default 100.
+    :param int page_size: rows per request when iterating. Default 100;
+        checked when iterating (``ResultException`` 104).
     :param options: view options sent with every request (``descending``,
         ``endkey``, ``include_docs``, ``reduce``, ``group_level``, ``keys``,
-        ``limit``, ``skip``, ``startkey``...). The object keeps its own copy in
-        :attr:`options` and never changes it.
-    :raises ResultException: code 104 for a ``page_size`` that is not a positive int.
-    :raises CloudantArgumentError: for a known option of the wrong type or value,
-        or conflicting ones (``keys`` with ``key``, ``startkey`` or ``endkey``).
+        ``limit``, ``skip``, ``startkey``...), in :attr:`options`.
 
     .. versionchanged:: 3.0
-       Iterating with ``limit`` yields at most ``limit`` rows instead of raising
-       ``ResultException(103)``, and ``skip`` places the first row; iterating
-       twice gives the same rows (the options are no longer consumed);
-       ``keys`` lists are iterated in batches; options and ``page_size`` are
-       checked at construction, before any request.
+       Iterating twice gives the same rows (``skip`` and ``startkey`` are no
+       longer removed from :attr:`options`); ``keys`` lists are iterated in
+       batches; rows sharing a key are paged exactly on servers that ignore
+       ``startkey_docid``.
     """
 
     #: The reply's list of results.
     _rows_field = "rows"
+    #: Options iteration refuses (``ResultException`` 103).
+    _iteration_forbids: Tuple[str, ...] = _ITERATION_FORBIDS
 
     def __init__(self, method_ref: Fetch, **options: Any) -> None:
-        self._page_size = _page_size(options.pop("page_size", DEFAULT_PAGE_SIZE))
-        self._check_options(options)
-        self._ref = method_ref
-        #: The options sent with every request (the object's own copy).
+        #: The options sent with every request.
         self.options: Dict[str, Any] = options
+        self._ref = method_ref
+        self._page_size: Any = options.pop("page_size", DEFAULT_PAGE_SIZE)
 
     def __repr__(self) -> str:
         return "<%s of %r>" % (type(self).__name__, self._ref)
-
-    @staticmethod
-    def _check_options(options: Mapping[str, Any]) -> None:
-        check_view_values(options)
 
     # -- access --------------------------------------------------------------------------------------------
     def __getitem__(self, arg: Union[int, str, list, ResultByKey, slice]) -> List[Row]:
@@ -427,6 +434,8 @@ class Result:
         :raises ResultException: code 101 for anything else (a negative index, a
             float, a step, ends of different types); code 102 for key access
             when the options already select keys.
+        :raises CloudantArgumentError: code 117 for a ``skip`` or ``limit``
+            option that is not an int, with index access.
         """
         if isinstance(arg, int):
             return self._by_index(arg)
@@ -436,9 +445,9 @@ class Result:
             if arg.start is None and arg.stop is None:
                 return self._fetch_rows(self.options)
             if all(end is None or _is_key(end) for end in (arg.start, arg.stop)):
-                return self._by_key_slice(arg.start, arg.stop)
+                return self._by_key_slice(arg)
             if all(end is None or isinstance(end, int) for end in (arg.start, arg.stop)):
-                return self._by_index_slice(arg, arg.start or 0, arg.stop)
+                return self._by_index_slice(arg)
         raise ResultException(101, arg)
 
     def all(self) -> List[Row]:
@@ -448,9 +457,14 @@ class Result:
     def __iter__(self) -> Iterator[Row]:
         """Yield every row, reading ``page_size`` rows per request.
 
-        :raises ResultException: code 103 when ``sorted=False`` leaves the rows in no order to page by.
+        :raises ResultException: code 103 with a ``limit`` option (or
+            ``sorted=False``, which leaves no order to page by); code 104 for a
+            ``page_size`` that is not a positive int.
         """
-        self._check_options(self.options)  # the options are a public attribute: they may have been edited
+        forbidden = [name for name in self._iteration_forbids if name in self.options]
+        if forbidden:
+            raise ResultException(103, self._iteration_forbids, self.options)
+        self._page_size = _page_size(self._page_size)
         return _pages(self._ref, self._pager())
 
     def _pager(self) -> Any:
@@ -464,47 +478,53 @@ class Result:
     def _fetch_rows(self, options: Mapping[str, Any]) -> List[Row]:
         return _rows(self._ref(**options), self._rows_field)
 
-    def _window(self, start: int, count: Optional[int]) -> List[Row]:
-        """The rows from position ``start`` (after any ``skip`` option), at most ``count`` of them."""
-        request = {name: value for name, value in self.options.items() if name not in ("skip", "limit")}
-        skip = (self.options.get("skip") or 0) + start
-        if skip or "skip" in self.options:  # an explicit 0 must override a skip the query object holds
-            request["skip"] = skip
-        if count is not None:
-            request["limit"] = count
-        return self._fetch_rows(request)
+    def _skip_and_limit(self) -> Tuple[Dict[str, Any], int, Optional[int]]:
+        """The other options, and the ``skip`` (default 0) and ``limit`` options, checked."""
+        request = dict(self.options)
+        skip = request.pop("skip", 0)
+        limit = request.pop("limit", None)
+        for name, value in (("skip", skip), ("limit", limit)):
+            if value is not None:
+                check_type(name, value, INT, shown=LEGACY_VIEW_TYPES[name])
+        return request, skip or 0, limit
 
     def _by_index(self, index: int) -> List[Row]:
         if index < 0:
             raise ResultException(101, index)
-        limit = self.options.get("limit")
+        request, skip, limit = self._skip_and_limit()
         if limit is not None and index >= limit:
             return []
-        return self._window(index, 1)
+        return self._fetch_rows({**request, "skip": skip + index, "limit": 1})
 
-    def _by_index_slice(self, arg: slice, start: int, stop: Optional[int]) -> List[Row]:
-        if start < 0 or (stop is not None and (stop < 0 or start >= stop)):
+    def _by_index_slice(self, arg: slice) -> List[Row]:
+        start, stop = arg.start, arg.stop
+        if (start is not None and start < 0) or (stop is not None and stop < 0) or (
+                start is not None and stop is not None and start >= stop):
             raise ResultException(101, arg)
-        limit = self.options.get("limit")
+        request, skip, limit = self._skip_and_limit()
+        start = start or 0
         if limit is not None:
+            if start >= limit:
+                return []
             stop = limit if stop is None else min(stop, limit)
-        if stop is not None and start >= stop:
-            return []
-        return self._window(start, None if stop is None else stop - start)
+        request["skip"] = skip + start
+        if stop is not None:
+            request["limit"] = stop - start
+        return self._fetch_rows(request)
 
     def _check_no_key_options(self) -> None:
-        if any(self.options.get(name) is not None for name in _KEY_OPTIONS):
-            raise ResultException(102, _KEY_OPTIONS, self.options)
+        if any(name in self.options for name in _KEY_OPTION_NAMES + ("start_key", "end_key")):
+            raise ResultException(102, _KEY_OPTION_NAMES, self.options)
 
     def _by_key(self, key: Any) -> List[Row]:
         self._check_no_key_options()
         return self._fetch_rows({**self.options, "key": _key_value(key)})
 
-    def _by_key_slice(self, start: Any, stop: Any) -> List[Row]:
+    def _by_key_slice(self, arg: slice) -> List[Row]:
         self._check_no_key_options()
-        start, stop = _key_value(start), _key_value(stop)
+        start, stop = _key_value(arg.start), _key_value(arg.stop)
         if start is not None and stop is not None and not isinstance(start, type(stop)):
-            raise ResultException(101, slice(start, stop))
+            raise ResultException(101, arg)
         request = dict(self.options)
         if start is not None:
             request["startkey"] = start
@@ -531,31 +551,21 @@ class QueryResult(Result):
     :param int page_size: documents per request when iterating. Default 100.
     :param options: query options sent with every request (``fields``, ``sort``,
         ``use_index``, ``limit``, ``skip``...).
-    :raises ResultException: code 104 for a ``page_size`` that is not a positive int.
 
     .. versionchanged:: 3.0
-       Iterating with ``limit`` yields at most ``limit`` documents instead of
-       raising ``ResultException(103)``; iteration stops at a short page rather
-       than asking once more; servers without bookmarks are paged with ``skip``.
+       Servers without bookmarks are paged with ``skip``; a query's own
+       ``skip`` is no longer re-applied on every page; a bookmark that comes
+       back unchanged ends the iteration.
     """
 
     _rows_field = "docs"
 
-    def __init__(self, query: Fetch, /, **options: Any) -> None:  # positional: search has a "query" option
+    def __init__(self, query: Fetch, **options: Any) -> None:
         if isinstance(query, Mapping):
             for name in ("skip", "limit"):
                 if query.get(name) is not None and name not in options:
                     options[name] = query[name]
         super().__init__(query, **options)
-
-    @staticmethod
-    def _check_options(options: Mapping[str, Any]) -> None:
-        for name in ("skip", "limit"):
-            value = options.get(name)
-            if value is not None:
-                check_type(name, value, INT)
-                if value < 0:
-                    raise CloudantArgumentError(142, name, value)
 
     def __getitem__(self, arg: Union[int, slice]) -> List[Row]:  # type: ignore[override]
         """Return the documents an index or an index slice selects (one request).

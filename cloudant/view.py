@@ -15,6 +15,7 @@ booleans become ``true``/``false`` and ``keys`` travels in a ``POST`` body.
 from __future__ import annotations
 
 import contextlib
+import json
 from typing import Any, Dict, Iterator, Mapping, Optional
 
 from ._endpoint import Endpoint
@@ -22,22 +23,63 @@ from ._params import check_partition_key, view_params
 from .error import CloudantArgumentError, CloudantViewException
 from .result import Result
 
-__all__ = ["View", "QueryIndexView"]
+from ._legacy import module_getattr as _module_getattr
 
-# Options that only make sense on a view with a reduce function (CouchDB answers 400 otherwise, pouchdb-server
-# silently ignores them and returns the map rows).
-_REDUCE_OPTIONS = ("reduce", "group", "group_level")
+__getattr__ = _module_getattr(__name__)  # names python-cloudant 2.15.0 imported into this module
+__all__ = ["View", "QueryIndexView"]
 
 
 class _Code(str):
     """JavaScript source code: a ``str`` marked as code (kept from python-cloudant)."""
 
+    def __new__(cls, code: Any) -> _Code:
+        return str.__new__(cls, code)
 
-def codify(code: Any) -> Any:
+
+def codify(code_or_str: Any) -> Any:
     """Wrap JavaScript source as :class:`_Code`; ``None`` stays ``None``."""
-    if code is None:
+    if code_or_str is None:
         return None
-    return _Code(code)
+    return _Code(code_or_str)
+
+
+class _OwnSession:
+    """A client as an :class:`Endpoint` sees it, with another HTTP session: one a program set on an object."""
+
+    __slots__ = ("_client", "r_session")
+
+    def __init__(self, client: Any, r_session: Any) -> None:
+        self._client = client
+        self.r_session = r_session
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+
+class SessionAttribute:
+    """The ``_r_session`` attribute of views, queries and indexes (python-cloudant's name).
+
+    Reading it gives the client's current session (never a stale one); a
+    session assigned to it is used for that object's requests from then on,
+    as python-cloudant did with the session it captured.
+    """
+
+    def __get__(self, owner: Any, cls: Any = None) -> Any:
+        if owner is None:
+            return self
+        own = owner.__dict__.get("_own_r_session")
+        return own if own is not None else owner._client_of_session().r_session
+
+    def __set__(self, owner: Any, session: Any) -> None:
+        owner.__dict__["_own_r_session"] = session
+
+
+def with_own_session(owner: Any, endpoint: Endpoint) -> Endpoint:
+    """``endpoint``, sending through the session assigned to ``owner._r_session`` when there is one."""
+    own = owner.__dict__.get("_own_r_session")
+    if own is None:
+        return endpoint
+    return Endpoint(_OwnSession(endpoint.client, own), endpoint.url)
 
 
 def query_view(endpoint: Endpoint, options: Mapping[str, Any], text: bool = False) -> Any:
@@ -53,10 +95,21 @@ def query_view(endpoint: Endpoint, options: Mapping[str, Any], text: bool = Fals
     """
     params = view_params(options, endpoint.client.encoder)
     keys = params.pop("keys", None)
-    method, body = ("GET", None) if keys is None else ("POST", {"keys": keys})
+    method, body = ("GET", {}) if keys is None else ("POST", json_request({"keys": keys}, endpoint.client.encoder))
     if text:
-        return endpoint.text(method, params=params, json_body=body)
-    return endpoint.json(method, params=params, json_body=body)
+        return endpoint.text(method, params=params, **body)
+    return endpoint.json(method, params=params, **body)
+
+
+def json_request(body: Any, encoder: Any) -> Dict[str, Any]:
+    """The ``data`` and ``headers`` of a JSON request body, as python-cloudant passed them to the session.
+
+    The body is ``json.dumps(body, cls=encoder)`` (ASCII text: non-ASCII
+    characters are escaped unless the encoder says otherwise, when it is sent as UTF-8).
+    """
+    text = json.dumps(body, cls=encoder)
+    data: Any = text if text.isascii() else text.encode("utf-8")
+    return {"data": data, "headers": {"Content-Type": "application/json"}}
 
 
 class View(dict):
@@ -73,10 +126,11 @@ class View(dict):
 
     .. versionchanged:: 3.0
        The session is read from the client at each call (not captured at
-       construction); view and design document names are quoted in the URL;
-       ``reduce``/``group``/``group_level`` on a view known to have no reduce
-       function raise :class:`CloudantArgumentError` (144) before the request.
+       construction), unless one is assigned to ``_r_session``; view and
+       design document names are quoted in the URL.
     """
+
+    _r_session = SessionAttribute()
 
     def __init__(self, ddoc: Any, view_name: str, map_func: Optional[str] = None,
                  reduce_func: Optional[str] = None, partition_key: Optional[str] = None, **kwargs: Any) -> None:
@@ -123,12 +177,10 @@ class View(dict):
         endpoint = self.design_doc._database._endpoint
         if self._partition_key is not None:
             endpoint = endpoint.child("_partition", self._partition_key)
-        return endpoint.document(self.design_doc["_id"], "_view", self.view_name)
+        return with_own_session(self, endpoint.document(self.design_doc["_id"], "_view", self.view_name))
 
-    @property
-    def _r_session(self) -> Any:
-        """The client's current HTTP session (read at each call, never a stale one)."""
-        return self.design_doc._database.client.r_session
+    def _client_of_session(self) -> Any:
+        return self.design_doc._database.client
 
     @property
     def url(self) -> str:
@@ -150,17 +202,7 @@ class View(dict):
         :raises CloudantHTTPError: when the server refuses the query (e.g. a
             broken view: the server's ``error`` and ``reason`` are on the exception).
         """
-        self._check_reduce_options(kwargs)
         return query_view(self._endpoint, kwargs)
-
-    def _check_reduce_options(self, options: Mapping[str, Any]) -> None:
-        """Refuse reduce-only options when the definition is known to have no reduce function."""
-        if self.get("map") is None or self.get("reduce"):
-            return  # the definition is unknown (a view built by name) or has a reduce function
-        for name in _REDUCE_OPTIONS:
-            value = options.get(name)
-            if value is True or (name == "group_level" and value is not None):
-                raise CloudantArgumentError(144, self.view_name, "%s=%r" % (name, value))
 
     @contextlib.contextmanager
     def custom_result(self, **options: Any) -> Iterator[Result]:

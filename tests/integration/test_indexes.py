@@ -76,7 +76,7 @@ def test_bad_definitions_are_refused_before_any_request(db: Any) -> None:
         db.create_query_index("d", "i", index_type="special", fields=["a"])
     with pytest.raises(CloudantArgumentError) as bad_delete:
         db.delete_query_index("d", "geo", "i")
-    assert (no_fields.value.code, bad_type.value.code, bad_delete.value.code) == (145, 103, 103)
+    assert (no_fields.value.code, bad_type.value.code, bad_delete.value.code) == (124, 103, 103)
     assert set(_by_name(db)) == {"_all_docs"}
 
 

@@ -85,9 +85,10 @@ def test_paging_with_documents_options_and_a_range(filled: Any) -> None:
     assert list(result) == expected  # a second pass reads the same rows: nothing was consumed
 
 
-def test_a_limit_caps_the_paged_rows(filled: Any) -> None:
-    result = Result(filled.all_docs, page_size=30, limit=95, skip=10)
-    assert list(result) == filled.all_docs()["rows"][10:105]
+def test_a_skip_places_the_paged_rows(filled: Any) -> None:
+    result = Result(filled.all_docs, page_size=30, skip=10)
+    assert list(result) == filled.all_docs()["rows"][10:]
+    assert list(result) == filled.all_docs()["rows"][10:]  # the options are not consumed
 
 
 def test_a_keys_list_is_paged_in_batches(filled: Any) -> None:
@@ -179,8 +180,9 @@ def test_paging_a_mango_query_gives_every_match_once(filled: Any, admin_session:
     assert [doc["n"] for doc in expected] == list(range(100, 420))
     calls: List[Dict[str, Any]] = []
     assert list(QueryResult(lambda **options: calls.append(options) or fetch(**options), page_size=33)) == expected
-    assert len(calls) == 10  # the 10th page is short: no extra request
-    paged_by = "skip" if couch_server.kind == "pouchdb" else "bookmark"  # pouchdb-server sends no bookmarks
-    assert all(paged_by in call for call in calls[1:])
-    assert list(QueryResult(fetch, page_size=40, skip=5, limit=70)) == expected[5:75]
+    # The 10th page is short; with a bookmark, one more request finds the end, as python-cloudant did.
+    pouchdb = couch_server.kind == "pouchdb"  # pouchdb-server sends no bookmarks: paged by skip
+    assert len(calls) == (10 if pouchdb else 11)
+    assert all(("skip" if pouchdb else "bookmark") in call for call in calls[1:])
+    assert list(QueryResult(fetch, page_size=40, skip=5)) == expected[5:]
     assert QueryResult(fetch)[10:12] == expected[10:12]

@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 from typing import Any, Iterator
+from unittest import mock
 
 import pytest
 from _fakes import FakeCouch
 
-from cloudant.error import CloudantArgumentError, CloudantDatabaseException, CloudantIndexException
+from cloudant.error import BadRequest, CloudantArgumentError, CloudantDatabaseException, CloudantIndexException
 from cloudant.index import Index, SpecialIndex, TextIndex, create_index, delete_index, list_indexes
 
 URL = "http://couch.test:5984"
@@ -45,10 +46,8 @@ def test_partial_filter_selector_is_accepted(fake: FakeCouch) -> None:
 
 
 @pytest.mark.parametrize("kwargs, code", [
-    ({}, 145),                                       # no fields at all
-    ({"fields": []}, 145),                           # an empty list
+    ({}, 124),                                       # no fields at all
     ({"fields": ["n"], "selector": {}}, 124),        # a key a JSON index does not take
-    ({"fields": "n"}, 128),                          # fields not a list
     ({"fields": ["n"], "design_document_id": 7}, 122),
     ({"fields": ["n"], "name": ["x"]}, 123),
 ])
@@ -59,6 +58,32 @@ def test_bad_json_index_is_refused_before_any_request(fake: FakeCouch, kwargs: d
         Index(fake.db, ddoc, name, **kwargs).create()
     assert caught.value.code == code
     assert fake.adapter.seen == []
+
+
+@pytest.mark.parametrize("fields", [[], "n"])
+def test_json_index_field_values_are_left_to_the_server(fake: FakeCouch, fields: Any) -> None:
+    fake.reply = lambda seen: (400, {}, {"error": "invalid_sort_json", "reason": "Sort must be an array"})
+    with pytest.raises(BadRequest):
+        Index(fake.db, fields=fields).create()
+    assert fake.adapter.seen[0].json() == {"type": "json", "index": {"fields": fields}}
+
+
+@pytest.mark.parametrize("make", [lambda db: Index(db, "d", "n", fields=["a"], colour="red").create(),
+                                  lambda db: Index(db, 7, "n", fields=["a"]).create(),
+                                  lambda db: TextIndex(db, "d", "n", fields="a").create(),
+                                  lambda db: Index(db, None, "n").delete(),
+                                  lambda db: Index(db, "d", None).delete()])
+def test_a_stand_in_database_raises_the_same_argument_error(make: Any) -> None:
+    database = mock.Mock()
+    with pytest.raises(CloudantArgumentError):
+        make(database)
+    assert not database.mock_calls
+
+
+def test_a_text_index_type_error_names_python_cloudant_type(fake: FakeCouch) -> None:
+    with pytest.raises(CloudantArgumentError) as caught:
+        TextIndex(fake.db, fields="n").create()
+    assert str(caught.value) == "Argument fields is not an instance of expected type: %r" % (list,)
 
 
 @pytest.mark.parametrize("kwargs, code", [

@@ -24,7 +24,8 @@ class DateEncoder(json.JSONEncoder):
 @pytest.mark.parametrize("options, params", [
     ({"descending": True, "include_docs": False}, {"descending": "true", "include_docs": "false"}),
     ({"key": "a"}, {"key": '"a"'}),
-    ({"key": ["a", 1, None]}, {"key": '["a",1,null]'}),
+    ({"key": ["a", 1, None]}, {"key": '["a", 1, null]'}),  # json.dumps as python-cloudant sent it
+    ({"key": True, "startkey": False}, {"key": "true", "startkey": "false"}),
     ({"startkey": 5, "endkey": {}}, {"startkey": "5", "endkey": "{}"}),
     ({"start_key": "\u00e9", "end_key": "z"}, {"start_key": '"\\u00e9"', "end_key": '"z"'}),
     ({"key": 1.5}, {"key": "1.5"}),
@@ -60,17 +61,37 @@ def test_view_params_do_not_change_the_options() -> None:
     ({"descending": "true"}, 117),
     ({"keys": "a"}, 117),
     ({"startkey_docid": 3}, 117),
-    ({"limit": -1}, 142),
-    ({"group_level": -2}, 142),
     ({"stale": "false"}, 135),
-    ({"key": "a", "keys": ["a"]}, 139),
-    ({"startkey": "a", "keys": ["a"]}, 139),
-    ({"endkey": "a", "keys": ["a"]}, 139),
+    ({"colour": None}, 116),
+    ({"key": object()}, 136),
 ])
 def test_view_params_rejections(options: Dict[str, Any], code: int) -> None:
     with pytest.raises(CloudantArgumentError) as info:
         view_params(options)
     assert info.value.status_code == code
+
+
+@pytest.mark.parametrize("options", [{"limit": -1}, {"group_level": -2}, {"key": "a", "keys": ["a"]}])
+def test_view_params_leave_to_the_server_what_python_cloudant_sent(options: Dict[str, Any]) -> None:
+    assert set(view_params(options)) == set(options)
+
+
+@pytest.mark.parametrize("name, value, shown", [
+    ("limit", "1", "(<class 'int'>, <class 'int'>, <class 'NoneType'>)"),
+    ("update", 1, "(<class 'str'>,)"),
+    ("descending", 1, "(<class 'bool'>,)"),
+    ("sorted", 1, "(<class 'bool'>,)"),  # not a python-cloudant option: the table's own types
+])
+def test_a_type_error_names_python_cloudant_types(name: str, value: Any, shown: str) -> None:
+    with pytest.raises(CloudantArgumentError) as info:
+        view_params({name: value})
+    assert str(info.value) == "Argument %s not instance of expected type: %s" % (name, shown)
+
+
+def test_a_key_the_encoder_cannot_encode_raises_136_with_the_encoder_error() -> None:
+    with pytest.raises(CloudantArgumentError) as info:
+        view_params({"endkey": ["foo", 10]}, "AEncoder")  # type: ignore[arg-type]
+    assert info.value.status_code == 136 and str(info.value).startswith("Error converting argument endkey: ")
 
 
 def test_view_args_table_keeps_python_cloudant_names() -> None:

@@ -8,7 +8,7 @@ from typing import Any, Dict, List, Optional
 import pytest
 
 from cloudant.error import CloudantArgumentError, ResultException
-from cloudant.result import QueryResult, Result, ResultByKey
+from cloudant.result import KeyPager, KeysPager, QueryResult, Result, ResultByKey, _pages
 
 
 class Pages:
@@ -103,13 +103,30 @@ def test_nothing_is_fetched_at_construction_and_options_are_a_copy() -> None:
     assert options["startkey"] == "a"
 
 
-@pytest.mark.parametrize("page_size", [0, -1, "ten", True, 1.5, None])
-def test_a_bad_page_size_raises_104_before_any_request(page_size: Any) -> None:
+@pytest.mark.parametrize("page_size", [0, -1, "ten", None])
+def test_a_bad_page_size_raises_104_on_iteration_not_at_construction(page_size: Any) -> None:
     fetch = Pages()
+    result = Result(fetch, page_size=page_size)
+    assert result._page_size == page_size and result.options == {}
     with pytest.raises(ResultException) as info:
-        Result(fetch, page_size=page_size)
+        iter(result)
     assert info.value.status_code == 104
+    assert str(info.value) == "Invalid page_size: %s" % (page_size,)
     assert fetch.calls == []
+
+
+@pytest.mark.parametrize("page_size, read", [(True, 1), (1.5, 1), ("3", 3)])
+def test_a_page_size_is_read_with_int_when_iterating(page_size: Any, read: int) -> None:
+    fetch = Pages({"rows": []})
+    result = Result(fetch, page_size=page_size)
+    assert list(result) == []
+    assert result._page_size == read and fetch.calls == [{"limit": read + 1}]
+
+
+def test_the_fetch_function_and_page_size_are_kept_as_python_cloudant_named_them() -> None:
+    fetch = Pages()
+    result = Result(fetch, include_docs=True)
+    assert (result._ref, result._page_size, result.options) == (fetch, 100, {"include_docs": True})
 
 
 def test_a_page_size_given_as_text_is_read_as_a_number() -> None:
@@ -118,21 +135,23 @@ def test_a_page_size_given_as_text_is_read_as_a_number() -> None:
     assert fetch.calls == [{"limit": 6}]
 
 
-@pytest.mark.parametrize("options, code", [
-    ({"key": "a", "keys": ["b"]}, 139),
-    ({"startkey": "a", "keys": ["b"]}, 139),
-    ({"end_key": "a", "keys": ["b"]}, 139),
-    ({"skip": -1}, 142),
-    ({"limit": -5}, 142),
-    ({"limit": True}, 117),
-    ({"include_docs": "yes"}, 117),
-    ({"stale": "later"}, 135),
-])
-def test_bad_or_conflicting_options_raise_before_any_request(options: Dict[str, Any], code: int) -> None:
+@pytest.mark.parametrize("options", [{"key": "a", "keys": ["b"]}, {"skip": -1}, {"include_docs": "yes"}])
+def test_options_are_left_to_the_fetch_function_to_judge(options: Dict[str, Any]) -> None:
+    fetch = Pages({"rows": []})
+    result = Result(fetch, **options)
+    assert fetch.calls == []
+    assert result.all() == []
+    assert fetch.calls == [options]
+
+
+@pytest.mark.parametrize("options", [{"skip": "2"}, {"limit": True}])
+def test_index_access_checks_skip_and_limit_with_python_cloudant_types(options: Dict[str, Any]) -> None:
     fetch = Pages()
     with pytest.raises(CloudantArgumentError) as info:
-        Result(fetch, **options)
-    assert info.value.status_code == code
+        Result(fetch, **options)[0]
+    name = next(iter(options))
+    assert str(info.value) == "Argument %s not instance of expected type: (%r, %r, %r)" % (
+        name, int, int, type(None))
     assert fetch.calls == []
 
 
@@ -144,7 +163,7 @@ def test_unknown_options_are_left_to_the_fetch_function() -> None:
 
 # -- index, key and slice access -------------------------------------------------------------------------------
 @pytest.mark.parametrize("options, index, expected", [
-    ({}, 0, {"limit": 1}),
+    ({}, 0, {"skip": 0, "limit": 1}),
     ({}, 9, {"skip": 9, "limit": 1}),
     ({"skip": 2}, 3, {"skip": 5, "limit": 1}),
     ({"skip": 0, "descending": True}, 0, {"skip": 0, "limit": 1, "descending": True}),
@@ -186,11 +205,11 @@ def test_key_access_with_key_options_raises_102(option: str, access: Any) -> Non
 @pytest.mark.parametrize("options, arg, expected", [
     ({}, slice(2, 5), {"skip": 2, "limit": 3}),
     ({}, slice(2, None), {"skip": 2}),
-    ({}, slice(None, 5), {"limit": 5}),
+    ({}, slice(None, 5), {"skip": 0, "limit": 5}),
     ({"skip": 10}, slice(2, 5), {"skip": 12, "limit": 3}),
     ({"limit": 4}, slice(2, 10), {"skip": 2, "limit": 2}),
     ({"limit": 4}, slice(1, None), {"skip": 1, "limit": 3}),
-    ({"limit": 4}, slice(None, 10), {"limit": 4}),
+    ({"limit": 4}, slice(None, 10), {"skip": 0, "limit": 4}),
     ({"limit": 4, "reduce": False}, slice(None, None), {"limit": 4, "reduce": False}),
     ({}, slice("a", "c"), {"startkey": "a", "endkey": "c"}),
     ({}, slice(["a", 1], None), {"startkey": ["a", 1]}),
@@ -231,8 +250,13 @@ def test_all_reads_everything_in_one_request_whatever_the_page_size() -> None:
     assert fetch.calls == [{"descending": True}]
 
 
-@pytest.mark.parametrize("reply", [{"error": "not_found"}, {"rows": None}, ["not", "a", "dict"]])
-def test_a_reply_without_rows_raises_106_instead_of_ending_quietly(reply: Any) -> None:
+def test_a_reply_without_rows_has_no_rows() -> None:
+    assert Result(Pages({"error": "not_found"})).all() == []
+    assert list(Result(Pages({"total_rows": 0}))) == []
+
+
+@pytest.mark.parametrize("reply", [{"rows": None}, ["not", "a", "dict"]])
+def test_a_reply_that_is_no_result_raises_106(reply: Any) -> None:
     with pytest.raises(ResultException) as info:
         Result(Pages(reply)).all()
     assert info.value.status_code == 106
@@ -275,10 +299,21 @@ def test_skip_and_start_options_place_the_first_page_only_and_are_not_consumed()
     assert ids(list(result)) == first
 
 
+@pytest.mark.parametrize("limit", [5, None])
+def test_iterating_with_a_limit_option_raises_103(limit: Optional[int]) -> None:
+    fetch = Pages()
+    result = Result(fetch, page_size=2, limit=limit, page="x")
+    with pytest.raises(ResultException) as info:
+        iter(result)
+    assert info.value.status_code == 103
+    assert str(info.value) == "Cannot use ('limit',) for iteration. Found %s" % ({"limit": limit, "page": "x"},)
+    assert fetch.calls == []
+
+
 @pytest.mark.parametrize("limit, expected_limits", [(5, [3, 3, 2]), (4, [3, 3]), (1, [2]), (0, [])])
-def test_a_limit_option_caps_the_rows_yielded_in_all(limit: int, expected_limits: List[int]) -> None:
+def test_the_key_pager_caps_the_rows_at_a_limit(limit: int, expected_limits: List[int]) -> None:
     view = FakeView(rows_for(*"abcdefghij"))
-    assert ids(list(Result(view, page_size=2, limit=limit))) == ["d%03d" % n for n in range(limit)]
+    assert ids(list(_pages(view, KeyPager({"limit": limit}, 2)))) == ["d%03d" % n for n in range(limit)]
     assert [call["limit"] for call in view.calls] == expected_limits
 
 
@@ -365,13 +400,12 @@ def test_iterating_with_sorted_false_raises_103() -> None:
     assert fetch.calls == []
 
 
-def test_options_edited_after_construction_are_checked_again_before_iterating() -> None:
-    fetch = Pages()
-    result = Result(fetch)
-    result.options["skip"] = -3
-    with pytest.raises(CloudantArgumentError):
-        iter(result)
-    assert fetch.calls == []
+def test_options_edited_after_construction_are_used() -> None:
+    fetch = Pages({"rows": []})
+    result = Result(fetch, page_size=4)
+    result.options["skip"] = 3
+    assert list(result) == []
+    assert fetch.calls == [{"skip": 3, "limit": 5}]
 
 
 # -- iteration over a keys list ---------------------------------------------------------------------------------
@@ -392,12 +426,20 @@ def test_a_batch_matching_more_rows_than_a_page_is_read_with_skip_within_it() ->
     assert [call.get("skip") for call in view.calls] == [None, 2, 4]
 
 
-@pytest.mark.parametrize("skip, limit", [(0, None), (1, None), (3, 2), (0, 0), (7, None)])
-def test_skip_and_limit_apply_to_the_whole_keys_result(skip: int, limit: Optional[int]) -> None:
+@pytest.mark.parametrize("skip", [0, 1, 3, 7])
+def test_skip_applies_to_the_whole_keys_result(skip: int) -> None:
+    view = FakeView(rows_for(*"abcdef"))
+    keys = list("fedcba")
+    expected = ids(view(keys=keys)["rows"])[skip:]
+    assert ids(list(Result(view, page_size=2, keys=keys, skip=skip))) == expected
+
+
+@pytest.mark.parametrize("skip, limit", [(0, None), (3, 2), (0, 0)])
+def test_the_keys_pager_caps_the_rows_at_a_limit(skip: int, limit: Optional[int]) -> None:
     view = FakeView(rows_for(*"abcdef"))
     keys = list("fedcba")
     expected = ids(view(keys=keys)["rows"])[skip:None if limit is None else skip + limit]
-    assert ids(list(Result(view, page_size=2, keys=keys, skip=skip, limit=limit))) == expected
+    assert ids(list(_pages(view, KeysPager({"keys": keys, "skip": skip, "limit": limit}, 2)))) == expected
 
 
 # -- QueryResult ------------------------------------------------------------------------------------------------
@@ -416,16 +458,28 @@ def docs(*names: str) -> List[Dict[str, Any]]:
     return [{"_id": name} for name in names]
 
 
-def test_query_results_follow_the_bookmark_until_a_short_page() -> None:
+def test_query_results_follow_the_bookmark_until_an_empty_page() -> None:
     query = FakeQuery([{"docs": docs("a", "b"), "bookmark": "b1"}, {"docs": docs("c", "d"), "bookmark": "b2"},
-                       {"docs": docs("e"), "bookmark": "b3"}], selector={"x": 1})
+                       {"docs": docs("e"), "bookmark": "b3"}, {"docs": [], "bookmark": "b3"}], selector={"x": 1})
     result = QueryResult(query, page_size=2, fields=["_id"])
     assert [doc["_id"] for doc in result] == ["a", "b", "c", "d", "e"]
+    # As python-cloudant did, a short page with a bookmark is followed by one more request.
     assert query.pages.calls == [
         {"fields": ["_id"], "limit": 2},
         {"fields": ["_id"], "bookmark": "b1", "limit": 2},
         {"fields": ["_id"], "bookmark": "b2", "limit": 2},
+        {"fields": ["_id"], "bookmark": "b3", "limit": 2},
     ]
+
+
+def test_iterating_a_query_result_with_a_limit_raises_103() -> None:
+    query = FakeQuery([], selector={"x": 1}, limit=3)
+    result = QueryResult(query)
+    assert result.options == {"limit": 3}
+    with pytest.raises(ResultException) as info:
+        iter(result)
+    assert info.value.status_code == 103
+    assert query.pages.calls == []
 
 
 def test_query_results_stop_on_an_empty_page() -> None:
@@ -448,14 +502,15 @@ def test_query_results_without_bookmarks_are_paged_with_skip() -> None:
     assert query.pages.calls == [{"skip": 1, "limit": 2}, {"skip": 3, "limit": 2}, {"skip": 5, "limit": 2}]
 
 
-def test_a_query_holding_skip_and_limit_hands_them_to_the_result() -> None:
-    query = FakeQuery([{"docs": docs("a", "b"), "bookmark": "b1"}, {"docs": docs("c"), "bookmark": "b2"}],
-                      selector={"x": 1}, skip=4, limit=3)
+def test_a_query_holding_skip_hands_it_to_the_result() -> None:
+    query = FakeQuery([{"docs": docs("a", "b"), "bookmark": "b1"}, {"docs": docs("c"), "bookmark": "b2"},
+                       {"docs": [], "bookmark": "b2"}], selector={"x": 1}, skip=4)
     result = QueryResult(query, page_size=2)
-    assert result.options == {"skip": 4, "limit": 3}
+    assert result.options == {"skip": 4}
     assert [doc["_id"] for doc in result] == ["a", "b", "c"]
     # later pages send skip=0, or the query's own skip would apply to every page again
-    assert query.pages.calls == [{"skip": 4, "limit": 2}, {"skip": 0, "bookmark": "b1", "limit": 1}]
+    assert query.pages.calls == [{"skip": 4, "limit": 2}, {"skip": 0, "bookmark": "b1", "limit": 2},
+                                 {"skip": 0, "bookmark": "b2", "limit": 2}]
 
 
 def test_query_result_index_and_slice_access() -> None:
@@ -476,17 +531,25 @@ def test_query_results_take_only_int_indexes_and_slices(arg: Any) -> None:
     assert query.pages.calls == []
 
 
-@pytest.mark.parametrize("options", [{"skip": -1}, {"limit": "3"}])
-def test_query_result_options_are_checked_at_construction(options: Dict[str, Any]) -> None:
-    with pytest.raises(CloudantArgumentError):
-        QueryResult(FakeQuery([]), **options)
+def test_query_result_options_are_left_to_the_query() -> None:
+    query = FakeQuery([{"docs": []}])
+    result = QueryResult(query, skip=-1, r="x")
+    assert query.pages.calls == []
+    assert result[:] == []
+    assert query.pages.calls == [{"skip": -1, "r": "x"}]
+
+
+def test_the_query_may_be_given_by_name() -> None:
+    query = FakeQuery([])
+    assert QueryResult(query=query)._ref is query
 
 
 def test_iterating_a_query_twice_gives_the_same_documents_and_leaves_options_alone() -> None:
-    replies = [{"docs": docs("a", "b"), "bookmark": "b1"}, {"docs": docs("c"), "bookmark": "b2"}]
+    replies = [{"docs": docs("a", "b"), "bookmark": "b1"}, {"docs": docs("c"), "bookmark": "b2"},
+               {"docs": [], "bookmark": "b2"}]
     query = FakeQuery(copy.deepcopy(replies) + copy.deepcopy(replies))
     result = QueryResult(query, page_size=2, sort=[{"n": "asc"}])
     first = list(result)
     assert list(result) == first == docs("a", "b", "c")
     assert result.options == {"sort": [{"n": "asc"}]}
-    assert query.pages.calls[0] == query.pages.calls[2] == {"sort": [{"n": "asc"}], "limit": 2}
+    assert query.pages.calls[0] == query.pages.calls[3] == {"sort": [{"n": "asc"}], "limit": 2}
