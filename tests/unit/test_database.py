@@ -306,7 +306,7 @@ def test_a_non_integer_revision_limit_raises() -> None:
     db = database(lambda s: (200, {}, {"oops": 1}))
     with pytest.raises(CloudantDatabaseException) as caught:
         db.get_revision_limit()
-    assert caught.value.code == 103
+    assert caught.value.status_code == 400  # python-cloudant's code for this case
 
 
 @pytest.mark.parametrize("method, path", [("view_cleanup", "/db/_view_cleanup"), ("compact", "/db/_compact")])
