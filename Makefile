@@ -2,17 +2,20 @@
 #
 #   make test          the whole suite (tests/unit and tests/integration, the latter against pouchdb-server,
 #                      or against the server named by COUCHDB_URL / COUCHDB_USER / COUCHDB_PASSWORD)
-#   make unit          tests/unit only (no server, no Node.js needed)
+#   make unit          tests/unit only (no server, no Node.js needed; the cassette tests are among them)
 #   make integration   tests/integration only
 #   make demo          examples/demo.py against a freshly started pouchdb-server
 #   make bench         bench/run.py against a freshly started pouchdb-server
-#   make docs          the Sphinx HTML documentation; warnings are errors
-#   make lint          ruff and mypy over cloudant/
+#   make docs          the Sphinx HTML documentation; warnings and broken references are errors
+#   make lint          ruff over cloudant/, tests/ and bench/; mypy over cloudant/
 #   make clean         remove the virtualenv, node_modules and everything built
 #
 # PYTHON picks the interpreter the virtualenv is made from and VENV where it lives, e.g.
 #   make unit PYTHON=python3.9 VENV=/tmp/venv-3.9
-# PYTEST_ARGS is passed on to pytest, e.g. make test PYTEST_ARGS='-x -k feed'.
+# PYTEST_ARGS is passed on to pytest, e.g. make test PYTEST_ARGS='-x -k feed'. HYPOTHESIS_PROFILE=ci runs the
+# property tests with the full number of examples (tests/conftest.py).
+#
+# Every pip install is bounded by constraints/dev.txt, the pinned versions of the development tools.
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -20,6 +23,7 @@ PYTEST_ARGS ?=
 
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
+CONSTRAINTS := constraints/dev.txt
 POUCHDB := tests/pouchdb
 # Run pouchdb-server around a command: COUCHDB_URL/USER/PASSWORD are exported to it, the server is
 # stopped by PID afterwards (an already set COUCHDB_URL is used instead of starting one).
@@ -44,13 +48,14 @@ demo: venv pouchdb
 bench: venv pouchdb
 	$(WITH_SERVER) $(PY) bench/run.py
 
+# -E reads every page afresh: an incremental build would not repeat the warnings of unchanged pages.
 docs: $(VENV)/.stamp-docs
-	$(VENV)/bin/sphinx-build -W -b html docs docs/_build/html
+	$(VENV)/bin/sphinx-build -E -n -W --keep-going -b html docs docs/_build/html
 
 # Besides ruff and mypy: the house rule that only the wire layer (cloudant/_endpoint.py) sends requests
 # and turns HTTP statuses into errors.
 lint: $(VENV)/.stamp-lint
-	$(VENV)/bin/ruff check cloudant
+	$(VENV)/bin/ruff check cloudant tests bench
 	$(VENV)/bin/mypy cloudant
 	@! grep -rnE --include='*.py' 'raise_for_status\(|requests\.(get|head|post|put|patch|delete|request)\(' cloudant \
 		| grep -v '^cloudant/_endpoint.py:' \
@@ -59,13 +64,14 @@ lint: $(VENV)/.stamp-lint
 venv: $(VENV)/.stamp-test
 pouchdb: $(POUCHDB)/node_modules/.stamp
 
-# The virtualenv, and one stamp per set of extras installed into it; a changed setup.py or setup.cfg
-# reinstalls. The package is installed editable, so code changes need no reinstall.
+# The virtualenv, and one stamp per set of extras installed into it; a changed pyproject.toml, setup.py,
+# setup.cfg or constraints file reinstalls. The package is installed editable, so code changes need no
+# reinstall.
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.stamp-%: setup.py setup.cfg | $(PY)
-	$(PIP) install --disable-pip-version-check -e '.[$*]'
+$(VENV)/.stamp-%: pyproject.toml setup.py setup.cfg $(CONSTRAINTS) | $(PY)
+	$(PIP) install --disable-pip-version-check -c $(CONSTRAINTS) -e '.[$*]'
 	touch $@
 
 # pouchdb-server 4.2.0 exactly as locked. Install scripts are skipped: leveldown, the only native module

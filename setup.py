@@ -1,4 +1,4 @@
-"""Packaging entry point; the metadata lives in setup.cfg."""
-from setuptools import setup
+"""Shim for tools that still run ``setup.py``; the metadata lives in pyproject.toml."""
+import setuptools
 
-setup()
+setuptools.setup()

@@ -98,6 +98,7 @@ class TimeoutAdapter(HTTPAdapter):
     """An :class:`~requests.adapters.HTTPAdapter` that sends with :data:`DEFAULT_TIMEOUT` when given no timeout."""
 
     def send(self, request: Any, stream: bool = False, timeout: Any = None, *args: Any, **kwargs: Any) -> Any:
+        """Send as :class:`~requests.adapters.HTTPAdapter` does, with :data:`DEFAULT_TIMEOUT` for a missing timeout."""
         return super().send(request, stream, with_default_timeout(timeout), *args, **kwargs)
 
 

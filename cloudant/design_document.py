@@ -315,7 +315,8 @@ class DesignDocument(Document):
                 pass  # a definition the classes cannot hold stays a plain dict, as the server sent it
 
     def save(self) -> None:
-        """Check the design document, then write it with :meth:`Document.save`; empty sections are left out.
+        """Check the design document, then write it with :meth:`~cloudant.document.Document.save`; empty
+        sections are left out.
 
         The empty ``views``, ``indexes``, ``lists`` and ``shows`` are removed
         for the write and put back afterwards.

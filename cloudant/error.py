@@ -99,7 +99,7 @@ class CloudantException(Exception):
 
 
 class CataloguedException(CloudantException):
-    """An exception whose message comes from a catalogue of :mod:`cloudant._messages`.
+    """An exception whose message comes from a catalogue of ``cloudant._messages``.
 
     Raised as ``Cls(code, *args)``: the message is the catalogue entry for
     ``code`` filled with ``args``. An unknown code, or too few ``args`` for the

@@ -189,11 +189,11 @@ class SpecialIndex(Index):
         super().__init__(database, design_document_id, name, **kwargs)
 
     def create(self) -> None:
-        """Not allowed: raises :class:`CloudantIndexException` (101)."""
+        """Not allowed: raises :class:`~cloudant.error.CloudantIndexException` (101)."""
         raise CloudantIndexException(101)
 
     def delete(self) -> None:
-        """Not allowed: raises :class:`CloudantIndexException` (102)."""
+        """Not allowed: raises :class:`~cloudant.error.CloudantIndexException` (102)."""
         raise CloudantIndexException(102)
 
 

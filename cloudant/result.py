@@ -8,7 +8,7 @@ way. Nothing is sent at construction; each index or slice access is one
 request, and iteration reads the result one page at a time, so memory stays
 proportional to the page size however many rows there are.
 
-Every iteration is the one generator :func:`_pages` driven by a pager:
+Every iteration is the one generator ``_pages()`` driven by a pager:
 
 - :class:`KeyPager` (views, ``_all_docs``) asks for ``limit=page_size+1``,
   yields ``page_size`` rows and starts the next page at the row held back:

@@ -8,7 +8,7 @@ as it sits in its design document, and a callable that queries it::
     for row in view.result:                          # every row, page by page
         ...
 
-Query options are checked and converted by :func:`cloudant._params.view_params`
+Query options are checked and converted by ``cloudant._params.view_params()``
 before anything is sent: keys are JSON-encoded with the client's encoder,
 booleans become ``true``/``false`` and ``keys`` travels in a ``POST`` body.
 """
@@ -266,11 +266,11 @@ class QueryIndexView(View):
         self["reduce"] = reduce_func
 
     def __call__(self, **kwargs: Any) -> Dict[str, Any]:
-        """Not allowed: raises :class:`CloudantViewException` (101)."""
+        """Not allowed: raises :class:`~cloudant.error.CloudantViewException` (101)."""
         raise CloudantViewException(101)
 
     def custom_result(self, **options: Any) -> Any:
-        """Not allowed: raises :class:`CloudantViewException` (102) at once."""
+        """Not allowed: raises :class:`~cloudant.error.CloudantViewException` (102) at once."""
         raise CloudantViewException(102)
 
 

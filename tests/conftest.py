@@ -17,10 +17,15 @@ The live server is started lazily: only a test that asks for ``couch_server`` (d
 Markers: ``@pytest.mark.requires("scheduler", ...)`` skips a test when the server lacks a capability;
 ``@pytest.mark.cluster`` marks what only a multi-node cluster shows (it implies ``requires("cluster")``);
 tests under ``tests/integration`` are marked ``integration`` automatically.
+
+Hypothesis profiles: ``dev`` (the default) draws 200 examples per property, ``ci`` draws 2000 and is
+derandomized (Hypothesis' own CI settings). ``HYPOTHESIS_PROFILE=ci`` or ``--hypothesis-profile=ci`` selects
+it; where Hypothesis detects a CI environment by itself (``CI`` set), ``ci`` is the default.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import uuid
 from pathlib import Path
@@ -28,6 +33,7 @@ from typing import Any, Iterator, Tuple
 
 import pytest
 import requests
+from hypothesis import settings
 
 # _servers sits beside this file; importing it by directory works whether or not tests/ is a package.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -37,6 +43,11 @@ from _servers import CAPABILITIES, CouchServer  # noqa: E402
 pytest_plugins = ["pytester"]  # tests/integration/test_harness.py runs the markers in a nested session
 
 INTEGRATION_DIR = Path(__file__).resolve().parent / "integration"
+
+settings.register_profile("dev", settings.get_profile("default"), max_examples=200)
+settings.register_profile("ci", settings.get_profile("ci"), max_examples=2000)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE")
+                      or ("ci" if settings.get_current_profile_name() == "ci" else "dev"))
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -15,8 +15,6 @@ from hypothesis import strategies as st
 
 from cloudant.document import Document
 
-EXAMPLES = 2000
-
 _text = st.text(
     alphabet=st.characters(exclude_categories=("Cs",), exclude_characters="/?#%+&;= "),
     min_size=1,
@@ -30,7 +28,9 @@ def used() -> Set[str]:
     return set()
 
 
-@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+# The number of examples comes from the Hypothesis profile (tests/conftest.py): 200 by default, 2000 under
+# HYPOTHESIS_PROFILE=ci.
+@settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(doc_id=_text, name=_text, payload=st.binary(max_size=64))
 def test_ids_and_attachment_names_round_trip(db: Any, used: Set[str], doc_id: str, name: str,
                                              payload: bytes) -> None:
