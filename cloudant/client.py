@@ -223,7 +223,8 @@ class CouchDB(dict):
         return True
 
     def up(self) -> Dict[str, Any]:
-        """Return the server's health (``GET /_up``); a node in maintenance raises :class:`ServerError`."""
+        """Return the server's health (``GET /_up``); a node in maintenance raises
+        :class:`~cloudant.error.ServerError`."""
         return self._endpoint.child("_up").json()
 
     def membership(self) -> Dict[str, List[str]]:
@@ -312,7 +313,7 @@ class CouchDB(dict):
 
         :param str dbname: the database name (checked locally first).
         :param bool partitioned: create a partitioned database.
-        :param bool throw_on_exists: raise :class:`CloudantClientException` (412)
+        :param bool throw_on_exists: raise :class:`~cloudant.error.CloudantClientException` (412)
             when the database exists; otherwise return it. Default False.
         :raises CloudantDatabaseException: code 400 for an illegal name, as the
             server's refusal was reported by python-cloudant (here before any request).
@@ -430,8 +431,15 @@ class CouchDB(dict):
         :param bool raw_data: yield raw lines instead of decoded updates.
         :param kwargs: ``feed``, ``since``, ``heartbeat``, ``timeout``, ``limit``,
             ``descending``, ``chunk_size``.
+
+        .. versionchanged:: 3.0
+           Takes the options CouchDB 2 and 3 accept besides python-cloudant's (``since``, ``limit``,
+           ``descending``, ``feed='normal'``, a ``heartbeat`` in milliseconds); a :class:`~cloudant.feed.Feed`
+           built directly on the client keeps python-cloudant's stricter table.
         """
-        return Feed(self, raw_data, **kwargs)
+        feed = Feed(self, raw_data, **kwargs)
+        feed._couchdb_extensions = True
+        return feed
 
     def infinite_db_updates(self, **kwargs: Any) -> InfiniteFeed:
         """Return an :class:`~cloudant.feed.InfiniteFeed`: a continuous ``_db_updates`` that never ends.

@@ -10,9 +10,10 @@ each one, as python-cloudant did. Everything that is not an override (``len(db)`
 from __future__ import annotations
 
 import contextlib
-from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Type
+from collections import deque
+from typing import Any, Deque, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Type
 
-from ._endpoint import DESIGN_PREFIX, Endpoint
+from ._endpoint import DESIGN_PREFIX, Endpoint, quote_segment
 from ._params import CHANGES_ARGS, check_document_id, check_partition_key, check_type
 from .design_document import DesignDocument
 from .document import Document
@@ -29,6 +30,8 @@ __all__ = ["CouchDatabase", "CloudantDatabase"]
 
 _JSON_HEADERS = {"Content-Type": "application/json"}
 _KEYS_PAGE_SIZE = 10000
+#: How many of the documents one ``for doc in db`` loop leaves in the database's cache: the most recent ones.
+ITERATION_CACHE_LIMIT = 1000
 SHARE_ROLES = ("_reader", "_writer", "_admin", "_replicator", "_db_updates", "_design", "_shards", "_security")
 
 
@@ -53,7 +56,7 @@ class CouchDatabase(dict):
         self._fetch_limit = fetch_limit
         self._partitioned = partitioned
         self._database_host = client.server_url
-        self._endpoint: Endpoint = client._endpoint.child(database_name)
+        self._endpoint: Endpoint = _database_endpoint(client, database_name)
         self._user_context: Optional[tuple] = None
 
     def __repr__(self) -> str:
@@ -167,11 +170,11 @@ class CouchDatabase(dict):
     def get_revision_limit(self) -> int:
         """Return how many revisions of each document the database keeps (``GET /{db}/_revs_limit``).
 
-        :raises CloudantDatabaseException: code 103 when the reply is not an integer.
+        :raises CloudantDatabaseException: code 400 (python-cloudant's code) when the reply is not an integer.
         """
         limit = self._endpoint.child("_revs_limit").json()
         if isinstance(limit, bool) or not isinstance(limit, int):
-            raise CloudantDatabaseException(103, limit)
+            raise CloudantDatabaseException(400, limit)
         return limit
 
     def set_revision_limit(self, limit: int) -> Dict[str, Any]:
@@ -217,7 +220,7 @@ class CouchDatabase(dict):
         told.
 
         :param dict data: the document body.
-        :param bool throw_on_exists: raise :class:`CloudantDatabaseException`
+        :param bool throw_on_exists: raise :class:`~cloudant.error.CloudantDatabaseException`
             (code 409) when the id is taken.
         :returns: the :class:`~cloudant.document.Document`, with ``_id`` and ``_rev`` once created.
         :raises CloudantDatabaseException: code 409 when the id exists and ``throw_on_exists`` is set.
@@ -359,11 +362,15 @@ class CouchDatabase(dict):
         the cached object of the same id), so ``keys()`` lists them afterwards.
 
         .. versionchanged:: 3.0
-           ``remote=False`` yields the cached documents (python-cloudant yielded nothing).
+           ``remote=False`` yields the cached documents (python-cloudant yielded nothing). One loop leaves at
+           most :data:`ITERATION_CACHE_LIMIT` of the documents it read in the cache (the most recent ones), so
+           iterating a large database keeps memory flat; python-cloudant kept every document, which exhausts
+           memory on large databases. A document dropped from the cache is fetched again by ``db[id]``.
         """
         if not remote:
             yield from list(dict.values(self))
             return
+        cached: Deque[Document] = deque()
         for row in self._rows(include_docs=True, page_size=self._fetch_limit):
             content = row.get("doc")
             if content is None:
@@ -371,7 +378,16 @@ class CouchDatabase(dict):
             doc = self._document_class(row["id"])(self, row["id"])
             dict.update(doc, content)
             super().__setitem__(row["id"], doc)
+            cached.append(doc)
+            if len(cached) > ITERATION_CACHE_LIMIT:
+                self._uncache(cached.popleft())
             yield doc
+
+    def _uncache(self, doc: Document) -> None:
+        """Drop ``doc`` from the cache unless the cache now holds another object under its id."""
+        doc_id = doc.get("_id")
+        if dict.get(self, doc_id) is doc:
+            dict.__delitem__(self, doc_id)
 
     # -- bulk and revisions --------------------------------------------------------------------------------
     def bulk_docs(self, docs: Iterable[Mapping[str, Any]], raise_on_error: bool = False) -> List[Dict[str, Any]]:
@@ -426,7 +442,11 @@ class CouchDatabase(dict):
         return Feed(self, raw_data, **kwargs)
 
     def infinite_changes(self, **kwargs: Any) -> InfiniteFeed:
-        """Return an :class:`~cloudant.feed.InfiniteFeed` over ``_changes``."""
+        """Return an :class:`~cloudant.feed.InfiniteFeed` over ``_changes``.
+
+        ``checkpoint=`` (a file path or a store of :mod:`cloudant.checkpoint`) makes it resumable across
+        restarts: at least once, with no gap.
+        """
         return InfiniteFeed(self, **kwargs)
 
     def _feed_target(self) -> FeedTarget:
@@ -613,3 +633,12 @@ class CloudantDatabase(CouchDatabase):
         return search_analyze(self.client, analyzer, text)
 
     search_analyze = get_search_analyze
+
+
+def _database_endpoint(client: Any, database_name: str) -> Endpoint:
+    """The database's endpoint below the client's; built from ``client.server_url`` for a stand-in client
+    (a ``mock.Mock()``), so its ``database_url`` is the string python-cloudant gave."""
+    parent = getattr(client, "_endpoint", None)
+    if isinstance(parent, Endpoint):
+        return parent.child(database_name)
+    return Endpoint(client, "%s/%s" % (client.server_url, quote_segment(database_name)))

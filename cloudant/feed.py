@@ -79,12 +79,22 @@ class Feed:
     ``'Cloudant'`` or the database class name), ``_last_seq``, ``_stop``,
     ``_start()`` and ``_translate(options)``.
 
+    A ``Feed`` built on a CouchDB client checks its options against
+    python-cloudant's table for CouchDB's ``_db_updates`` (``feed``
+    ``continuous``/``longpoll``, a boolean ``heartbeat``, ``timeout``);
+    :meth:`cloudant.client.CouchDB.db_updates` and :class:`InfiniteFeed` accept
+    everything CouchDB 2 and 3 take (``since``, ``limit``, ``descending``,
+    ``feed='normal'``, a ``heartbeat`` in milliseconds).
+
     .. versionchanged:: 3.0
        ``normal`` feeds are decoded as JSON whatever their line layout; a
        malformed line raises instead of being yielded; ``stop()`` closes the
        response; the source kind is asked of the source rather than read from
        its class name.
     """
+
+    #: Whether a CouchDB client's ``_db_updates`` takes the options CouchDB 2+ added to python-cloudant's table.
+    _couchdb_extensions = False
 
     def __init__(self, source: Any, raw_data: bool = False, **options: Any) -> None:
         self._target: FeedTarget = source._feed_target()
@@ -219,7 +229,8 @@ class Feed:
         A value either table accepts passes; the messages name python-cloudant's types.
         """
         legacy = arg_types.get(key)
-        extra = self._target.arg_table.get(key)
+        extended = self._couchdb_extensions or self._source != "CouchDB"
+        extra = self._target.arg_table.get(key) if extended else None
         if legacy is None and extra is None:
             if _legacy().ANY_ARG not in arg_types and not self._target.pass_through:
                 raise CloudantArgumentError(116, key)
@@ -232,7 +243,7 @@ class Feed:
             raise CloudantArgumentError(118, key, val)
         if key == "feed":
             valid = _COUCHDB_FEED_VALUES if self._source == "CouchDB" else _FEED_VALUES
-            if val not in valid and val not in self._target.feed_types:
+            if val not in valid and not (extended and val in self._target.feed_types):
                 raise CloudantArgumentError(119, val, valid)
         if key == "style" and val not in ("main_only", "all_docs"):
             raise CloudantArgumentError(120, val)
@@ -562,8 +573,16 @@ class InfiniteFeed(Feed):
     malformed line, or after ``max_reconnects`` consecutive failed reconnections
     (:class:`~cloudant.error.CloudantFeedException`, code 102).
 
+    As in python-cloudant, :attr:`~Feed.last_seq` is the ``last_seq`` of the response that ended last (``None``
+    while a response is being read, so after :meth:`stop` too), and ``_start()`` is called again before
+    each reconnection.
+
     :param source: a database or a client.
     :param int max_reconnects: consecutive failures tolerated before giving up. Default 10.
+    :param checkpoint: a durable checkpoint: a file path or a store of :mod:`cloudant.checkpoint`
+        (e.g. :class:`~cloudant.checkpoint.LocalDocumentCheckpoint`). Without ``since`` the feed starts
+        after the stored sequence; the sequence of each change is stored once the caller has taken it
+        (at the next ``next()``, or on :meth:`stop`): at least once, with no gap.
     :param options: as for :class:`Feed`; ``feed`` may only be ``continuous``.
     :raises CloudantArgumentError: 117 or 142 for a bad ``max_reconnects``; on the first
         ``next()``, as python-cloudant did, code 121 for a ``feed`` other than ``continuous``
@@ -573,7 +592,9 @@ class InfiniteFeed(Feed):
        Resumes after dropped connections too, and works for CouchDB's ``_db_updates``.
     """
 
-    def __init__(self, source: Any, max_reconnects: int = 10, **options: Any) -> None:
+    _couchdb_extensions = True
+
+    def __init__(self, source: Any, max_reconnects: int = 10, *, checkpoint: Any = None, **options: Any) -> None:
         check_type("max_reconnects", max_reconnects, INT)
         if max_reconnects < 0:
             raise CloudantArgumentError(142, "max_reconnects", max_reconnects)
@@ -581,24 +602,49 @@ class InfiniteFeed(Feed):
         options.setdefault("feed", "continuous")
         super().__init__(source, False, **options)
         self._resume_seq: Any = self._options.get("since")
+        self._checkpoint: Any = None
+        if checkpoint is not None:
+            from .checkpoint import FeedCheckpoint
+            self._checkpoint = FeedCheckpoint(checkpoint, self._resume_seq)
+
+    def next(self) -> Any:
+        """Return the next change; with a checkpoint, first store the sequence of the change taken last."""
+        if self._checkpoint is not None and self._items is not None:
+            self._checkpoint.record(self._resume_seq)
+        return super().next()
+
+    def stop(self, checkpoint: bool = True) -> None:
+        """End the iteration (see :meth:`Feed.stop`); with a checkpoint, first store the sequence of the change
+        delivered last, unless ``checkpoint=False`` (that change is then delivered again after a restart)."""
+        if checkpoint and self._checkpoint is not None:
+            self._checkpoint.record(self._resume_seq)
+        super().stop()
 
     def _validate(self, key: str, val: Any, arg_types: Mapping[Any, Any]) -> None:
         if key == "feed" and val != "continuous":
             raise CloudantArgumentError(121, val)
         super()._validate(key, val, arg_types)
 
-    @property
-    def last_seq(self) -> Any:
-        """The sequence the feed would resume from: the last one seen."""
-        return self._resume_seq
+    def _start(self) -> None:
+        """python-cloudant's hook, called on the first ``next()`` (options are checked then) and again before
+        each reconnection, so a wrapper of ``_start`` counts the connections."""
+        if self._items is None:
+            super()._start()
 
     def _read(self, params: Dict[str, Any]) -> Iterator[Any]:
+        if self._checkpoint is not None:
+            stored = self._checkpoint.start_seq()
+            if stored is not None:
+                self._resume_seq = stored
         return self._follow()
 
     def _follow(self) -> Iterator[Dict[str, Any]]:
-        failures = 0
+        failures, connections = 0, 0
         while not self._stopped:
             try:
+                if connections:
+                    self._start()
+                connections += 1
                 delivered = False
                 for item in self._one_response():
                     delivered, failures = True, 0
@@ -646,7 +692,7 @@ class InfiniteFeed(Feed):
 class FeedTarget:
     """What a feed source tells :class:`Feed`: where to read and which options it takes.
 
-    :param endpoint: the feed's :class:`~cloudant._endpoint.Endpoint`.
+    :param endpoint: the feed's ``cloudant._endpoint.Endpoint``.
     :param dict arg_table: option name → accepted types.
     :param bool pass_through: accept options missing from the table (custom filter parameters).
     :param dict defaults: options applied unless the caller gives them.

@@ -10,9 +10,9 @@ in the document's ``_replication_state`` elsewhere)::
         ...
     replicator.stop_replication(doc["_id"])
 
-A database object given as source or target becomes
-``{"url": ..., "auth": {"basic": {"username", "password"}}}`` (or
-``{"auth": {"iam": {"api_key"}}}`` for an IAM client): the server needs the
+A database object given as source or target becomes, as in python-cloudant,
+``{"url": ..., "headers": {"Authorization": "Basic ..."}}`` (or
+``{"url": ..., "auth": {"iam": {"api_key"}}}`` for an IAM client): the server needs the
 credentials, but the replication documents handed back by this module never
 show them in their ``repr``.
 """
@@ -22,8 +22,8 @@ import uuid
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from .document import Document
-from .error import (CloudantClientException, CloudantDatabaseException, CloudantHTTPError,
-                    CloudantReplicatorException, Conflict, NotFound, redact_url)
+from .error import (CloudantClientException, CloudantHTTPError, CloudantReplicatorException, Conflict, NotFound,
+                    redact_url)
 from .result import Result
 from .scheduler import Scheduler
 
@@ -71,17 +71,19 @@ def replication_endpoint(database: Any) -> Dict[str, Any]:
     """The ``source``/``target`` object for a database: its URL and its client's credentials.
 
     :param database: a :class:`~cloudant.database.CouchDatabase` (of any client).
-    :returns: ``{"url": ...}`` plus ``"auth"`` unless the client is in admin party.
+    :returns: ``{"url": ...}`` plus, unless the client is in admin party, ``"auth": {"iam": {"api_key"}}``
+        for an IAM client or ``"headers": {"Authorization": "Basic ..."}``, as python-cloudant sent.
     """
     spec: Dict[str, Any] = {"url": database.database_url}
-    client = database.client
-    if client.admin_party:
+    if database.admin_party:
         return spec
-    user, secret = getattr(client, "_user", None), getattr(client, "_auth_token", None)
-    if client.is_iam_authenticated and secret:
-        spec["auth"] = {"iam": {"api_key": secret}}
-    elif user is not None and secret is not None:
-        spec["auth"] = {"basic": {"username": user, "password": secret}}
+    client = database.client
+    if client.is_iam_authenticated:
+        spec["auth"] = {"iam": {"api_key": client.r_session.get_api_key}}
+        return spec
+    basic = client.basic_auth_str()
+    if basic is not None:
+        spec["headers"] = {"Authorization": basic}
     return spec
 
 
@@ -107,7 +109,7 @@ class Replicator:
         self.client = client
         try:
             self.database = client["_replicator"]
-        except (KeyError, CloudantHTTPError) as err:  # python-cloudant reported any failure as a missing database
+        except Exception as err:  # python-cloudant reported any failure (not connected too) as a missing database
             raise CloudantClientException(404, "_replicator") from err
 
     def __repr__(self) -> str:
@@ -128,19 +130,21 @@ class Replicator:
             without a target; nothing is sent.
         :raises CloudantDatabaseException: code 409 when ``repl_id`` is taken, as python-cloudant did.
 
-        .. versionchanged:: 3.0
-           Credentials go in ``auth`` (``basic`` or ``iam``) instead of an
-           ``Authorization`` header, and no ``user_ctx`` is added (the server
-           sets it from the session), so no ``GET /_session`` is sent.
+        As python-cloudant did, the document is written with
+        ``self.database.create_document(data, throw_on_exists=True)`` and, unless
+        ``user_ctx`` is given, carries the ``user_ctx`` of the database's
+        :attr:`~cloudant.database.CouchDatabase.creds` (one ``GET /_session``).
         """
-        doc = ReplicationDocument(self.database, repl_id or uuid.uuid4().hex)
-        doc.update(kwargs)
-        doc["source"] = _side(kwargs.get("source") or source_db, 101)
-        doc["target"] = _side(kwargs.get("target") or target_db, 102)
-        try:
-            doc.create()
-        except Conflict:  # python-cloudant's create_document(throw_on_exists=True) raised this
-            raise CloudantDatabaseException(409, doc["_id"]) from None
+        data: Dict[str, Any] = dict(kwargs, _id=repl_id or str(uuid.uuid4()))
+        data["source"] = _side(kwargs.get("source") or source_db, 101)
+        data["target"] = _side(kwargs.get("target") or target_db, 102)
+        if not data.get("user_ctx"):
+            creds = self.database.creds
+            if creds and creds.get("user_ctx"):
+                data["user_ctx"] = creds["user_ctx"]
+        doc = self.database.create_document(data, throw_on_exists=True)
+        if type(doc) is Document:  # the same document, with a repr that hides the credentials
+            doc.__class__ = ReplicationDocument
         return doc
 
     def replicate(self, source: Any, target: Any, **options: Any) -> Dict[str, Any]:
@@ -250,6 +254,21 @@ class Replicator:
             if state in TERMINAL_STATES:
                 return
             changed, seq = self._wait_for_change(repl_id, seq, poll_interval)
+
+    def replication_progress(self, repl_id: str, interval: float = 2.0) -> Any:
+        """Return an iterator of the replication's progress: documents written, pending, rate, ETA, state.
+
+        It yields a :class:`~cloudant.replication_progress.ReplicationProgress` at once and then every
+        ``interval`` seconds, until a ``completed``, ``failed`` or ``error`` state (yielded last), the
+        document's deletion, or the iterator's ``stop()``; a continuous replication runs until stopped.
+
+        :param str repl_id: the replication document id.
+        :param float interval: seconds between observations.
+        :returns: a :class:`~cloudant.replication_progress.ReplicationProgressIterator`.
+        :raises CloudantReplicatorException: code 404 on the first ``next()`` when there is no such replication.
+        """
+        from .replication_progress import ReplicationProgressIterator
+        return ReplicationProgressIterator(self, repl_id, interval=interval)
 
     def _wait_for_change(self, repl_id: str, seq: Any, poll_interval: float) -> Tuple[bool, Any]:
         """One ``longpoll`` on ``_replicator/_changes`` from ``seq``: (did ``repl_id`` change, the new seq)."""

@@ -3,7 +3,7 @@
 Commands are modules of this package named in :data:`COMMANDS`. Each exposes
 
 - ``add_parser(subparsers) -> None``: adds its sub-parser (``subparsers.add_parser(NAME, ...)``), calls
-  :func:`cloudant.cli._common.add_connection_arguments` on it and sets ``func=run`` with ``set_defaults``;
+  ``cloudant.cli._common.add_connection_arguments`` on it and sets ``func=run`` with ``set_defaults``;
 - ``run(args) -> int``: does the work and returns the exit status.
 
 A name in :data:`COMMANDS` whose module is not there is skipped, so a command is plugged in by adding its

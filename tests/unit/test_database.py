@@ -9,6 +9,7 @@ import pytest
 
 from _fakes import FakeAdapter, Seen
 from cloudant.client import Cloudant, CouchDB
+from cloudant import database as database_module
 from cloudant.database import CloudantDatabase, CouchDatabase
 from cloudant.document import Document
 from cloudant.error import CloudantArgumentError, CloudantDatabaseException, MalformedResponse
@@ -227,6 +228,23 @@ def test_iteration_pages_through_all_docs_and_caches_each_document() -> None:
     assert db.keys() == ids and all(dict.__getitem__(db, doc["_id"]) is doc for doc in docs)
     assert limits == [101, 101, 101]
     assert all(s.query["include_docs"] == ["true"] for s in seen(db))
+
+
+def test_one_loop_leaves_at_most_the_most_recent_documents_in_the_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(database_module, "ITERATION_CACHE_LIMIT", 3)
+    ids = ["d%02d" % i for i in range(10)]
+
+    def handler(s: Seen) -> Any:
+        start = json.loads(s.query["startkey"][0]) if "startkey" in s.query else ""
+        limit = int(s.query["limit"][0])
+        rows = [{"id": i, "key": i, "value": {}, "doc": {"_id": i}} for i in ids if i >= start][:limit]
+        return 200, {}, {"total_rows": len(ids), "offset": 0, "rows": rows}
+
+    db = database(handler, fetch_limit=4)
+    mine = Document(db, "d01")
+    dict.__setitem__(db, "d01", mine)   # cached by the caller before the loop: replaced, then dropped
+    assert [doc["_id"] for doc in db] == ids
+    assert db.keys() == ["d07", "d08", "d09"]
 
 
 # -- creating documents ----------------------------------------------------------------------------------------

@@ -334,6 +334,28 @@ def test_couchdb_db_updates_name_their_own_feed_values() -> None:
     assert str(info.value) == "Invalid value (eventsource) for feed option.  Must be one of ('continuous', 'longpoll')"
 
 
+@pytest.mark.parametrize("options, message", [
+    ({"descending": True}, "Invalid argument descending"),
+    ({"since": "now"}, "Invalid argument since"),
+    ({"heartbeat": 6}, "Argument heartbeat not instance of expected type: (<class 'bool'>,)"),
+    ({"feed": "normal"}, "Invalid value (normal) for feed option.  Must be one of ('continuous', 'longpoll')"),
+])
+def test_a_feed_built_on_a_couchdb_client_keeps_python_cloudants_table(options: Dict[str, Any],
+                                                                        message: str) -> None:
+    client, server = connect(replies((200, [])))
+    with pytest.raises(CloudantArgumentError) as info:
+        next(Feed(client, **options))
+    assert str(info.value) == message
+    assert server.requests == []
+
+
+def test_the_clients_db_updates_takes_what_couchdb_3_accepts() -> None:
+    client, server = connect(replies((200, [b'{"results":[],"last_seq":"7-x"}'])))
+    feed = client.db_updates(feed="normal", since="now", descending=True, heartbeat=6000)
+    assert list(feed) == [] and feed.last_seq == "7-x"
+    assert len(server.requests) == 1
+
+
 def test_python_cloudants_attributes_are_there() -> None:
     client, _ = connect(replies((200, [])))
     database = CouchDatabase(client, "db")
@@ -401,7 +423,37 @@ def test_an_infinite_feed_reconnects_after_last_seq_from_it() -> None:
     assert [item["id"] for item in take(feed, 2)] == ["a", "c"]
     assert [server.params(i).get("since") for i in range(2)] == ["0", "2-z"]
     assert server.params(1) == {"feed": "continuous", "since": "2-z", "heartbeat": "1000", "include_docs": "true"}
-    assert feed.last_seq == "3-c"
+    assert feed.last_seq is None  # as python-cloudant: the last_seq of an ended response, none while one is read
+    assert feed._resume_seq == "3-c"
+
+
+def test_an_infinite_feed_calls_start_for_each_connection_as_python_cloudant_did() -> None:
+    feed, server = changes(replies(
+        (200, [line(change("1-a", "a")), line({"last_seq": "1-a"})]),
+        (200, [line(change("2-b", "b")), line({"last_seq": "2-b"})]),
+        (200, [line(change("3-c", "c")), b"\n"]),
+    ), infinite=True)
+    calls: List[int] = []
+    start = feed._start
+
+    def counted() -> None:
+        calls.append(1)
+        start()
+    feed._start = counted  # type: ignore[method-assign]  # what programs' tests do to count reconnections
+    assert [item["id"] for item in take(feed, 3)] == ["a", "b", "c"]
+    assert len(calls) == 3 and len(server.requests) == 3
+    feed.stop()
+    assert feed.last_seq is None
+
+
+def test_an_infinite_feed_last_seq_is_that_of_the_response_that_ended() -> None:
+    feed, _ = changes(replies(
+        (200, [line(change("1-a", "a")), line({"last_seq": "1-z"})]),
+        (200, [b"\n"]),
+    ), infinite=True, heartbeat=1000)
+    assert next(feed)["id"] == "a" and feed.last_seq is None
+    assert next(feed) is None  # the heartbeat of the second response
+    assert feed.last_seq is None and feed._resume_seq == "1-z"
 
 
 def test_an_infinite_feed_resumes_after_a_drop_from_the_last_change_it_yielded() -> None:
