@@ -10,6 +10,7 @@ import re
 from collections.abc import Sequence
 from typing import Any, Dict, Mapping, Optional, Tuple, Type
 
+from ._endpoint import DESIGN_PREFIX, LOCAL_PREFIX
 from .error import CloudantArgumentError
 
 Params = Dict[str, Any]
@@ -194,6 +195,19 @@ def _wire(value: Any) -> Any:
     return value
 
 
+def wire_param(name: str, value: Any) -> Any:
+    """One query parameter of the plain server calls (``_all_dbs``), as sent.
+
+    Keys (``key``, ``startkey``, ...) and lists or objects are JSON (CouchDB answers 400 to
+    ``startkey=b`` and wants ``startkey="b"``); booleans are ``true``/``false``; anything else is left as it is.
+    """
+    if name in _JSON_VIEW_ARGS or isinstance(value, (list, dict)):
+        return json.dumps(value)
+    if isinstance(value, bool):
+        return bool_text(value)
+    return value
+
+
 _DB_NAME = re.compile(r"^[a-z][a-z0-9_$()+/-]*$")
 _SYSTEM_DBS = frozenset({"_users", "_replicator", "_global_changes", "_metadata", "_nodes", "_dbs"})
 
@@ -229,13 +243,18 @@ def check_document_id(doc_id: Any) -> str:
     if not isinstance(doc_id, str):
         raise CloudantArgumentError(137, doc_id)
     if doc_id.startswith("_"):
-        for prefix in ("_design/", "_local/"):
+        for prefix in (DESIGN_PREFIX, LOCAL_PREFIX):
             if doc_id.startswith(prefix) and len(doc_id) > len(prefix):
                 return doc_id
         raise CloudantArgumentError(137, doc_id)
     if not doc_id:
         raise CloudantArgumentError(137, doc_id)
     return doc_id
+
+
+def design_document_id(ddoc_id: str) -> str:
+    """``ddoc_id`` with the ``_design/`` prefix, added when it is missing (nothing else is checked)."""
+    return ddoc_id if ddoc_id.startswith(DESIGN_PREFIX) else DESIGN_PREFIX + ddoc_id
 
 
 def check_usage_period(year: Any, month: Any) -> Optional[Tuple[int, int]]:
@@ -255,3 +274,4 @@ def check_usage_period(year: Any, month: Any) -> Optional[Tuple[int, int]]:
     if year_number <= 0 or not 1 <= month_number <= 12:
         raise CloudantArgumentError(101, year, month)
     return year_number, month_number
+

@@ -3,7 +3,8 @@
 A client is a ``dict`` of the database objects it has handed out, keyed by
 name. ``client['orders']`` returns the cached object or checks the server once;
 ``del client['orders']`` forgets the cached object (``__delitem__(key,
-remote=True)`` also deletes the database).
+remote=True)`` also deletes the database). The server-wide methods come from
+``cloudant._server`` and Cloudant's ``/_api/v2`` ones from ``cloudant._cloudant_api``.
 """
 from __future__ import annotations
 
@@ -17,9 +18,11 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 from . import __version__
 from ._client_session import BasicSession, ClientSession, CookieSession, IAMSession
 from ._cloud_foundry import DEFAULT_SERVICE_NAME, CloudFoundryService
+from ._cloudant_api import CloudantEndpoints
 from ._config import read_service_config
 from ._endpoint import Endpoint
-from ._params import DB_UPDATES_ARGS, check_database_name, check_usage_period
+from ._params import DB_UPDATES_ARGS, check_database_name
+from ._server import ServerEndpoints
 from .adapters import Replay429Adapter
 from .database import CloudantDatabase, CouchDatabase
 from .error import (ClientNotConnected, CloudantArgumentError, CloudantClientException, CloudantConnectionError,
@@ -44,7 +47,7 @@ _CLIENT_OPTIONS = frozenset({
 _SHARE_ROLES = ("_reader", "_writer", "_admin", "_replicator", "_db_updates", "_design", "_shards", "_security")
 
 
-class CouchDB(dict):
+class CouchDB(ServerEndpoints, dict):
     """A client of an Apache CouchDB server (or anything speaking its API).
 
     :param str user: user name, or ``None`` (admin party, or credentials in ``url``).
@@ -201,111 +204,6 @@ class CouchDB(dict):
         if self._user is None or self._auth_token is None:
             return None
         return ClientSession(self._user, self._auth_token).base64_user_pass()
-
-    # -- server endpoints ----------------------------------------------------------------------------------
-    def metadata(self) -> Dict[str, Any]:
-        """Return the server information (``GET /``): version, vendor, features."""
-        return self._endpoint.json()
-
-    def features(self) -> List[str]:
-        """Return the server's optional features (from ``GET /``, read once and kept)."""
-        if self._features is None:
-            self._features = list(self.metadata().get("features") or [])
-        return self._features
-
-    def vendor(self) -> Dict[str, Any]:
-        """Return the server vendor information (``GET /`` ``vendor``)."""
-        return dict(self.metadata().get("vendor") or {})
-
-    def ping(self) -> bool:
-        """``HEAD /``: True when the server answers; raises otherwise."""
-        self._endpoint.request("HEAD")
-        return True
-
-    def up(self) -> Dict[str, Any]:
-        """Return the server's health (``GET /_up``); a node in maintenance raises
-        :class:`~cloudant.error.ServerError`."""
-        return self._endpoint.child("_up").json()
-
-    def membership(self) -> Dict[str, List[str]]:
-        """Return ``all_nodes`` and ``cluster_nodes`` (``GET /_membership``)."""
-        return self._endpoint.child("_membership").json()
-
-    def uuids(self, count: int = 1) -> List[str]:
-        """Return ``count`` fresh UUIDs from the server (``GET /_uuids``)."""
-        if isinstance(count, bool) or not isinstance(count, int):
-            raise CloudantArgumentError(117, "count", int)
-        if count < 1:
-            raise CloudantArgumentError(118, "count", count)
-        return self._endpoint.child("_uuids").json(params={"count": count})["uuids"]
-
-    def active_tasks(self) -> List[Dict[str, Any]]:
-        """Return the running tasks: compactions, indexing, replications (``GET /_active_tasks``)."""
-        return self._endpoint.child("_active_tasks").json()
-
-    def all_dbs(self, **options: Any) -> List[str]:
-        """Return the names of all databases (``GET /_all_dbs``).
-
-        :param options: ``limit``, ``skip``, ``descending``, and ``startkey``/``endkey``
-            (plain names: they are sent JSON-encoded, as CouchDB requires).
-        """
-        params = {name: _wire_param(name, value) for name, value in options.items() if value is not None}
-        return self._endpoint.child("_all_dbs").json(params=params or None)
-
-    # -- resharding ----------------------------------------------------------------------------------------
-    def reshard_summary(self) -> Dict[str, Any]:
-        """Return the resharding summary: state and job counts (``GET /_reshard``)."""
-        return self._reshard().json()
-
-    def reshard_state(self) -> Dict[str, Any]:
-        """Return whether resharding is ``running`` or ``stopped`` (``GET /_reshard/state``)."""
-        return self._reshard("state").json()
-
-    def set_reshard_state(self, state: str, reason: Optional[str] = None) -> Dict[str, Any]:
-        """Start (``"running"``) or stop (``"stopped"``) resharding on the cluster (``PUT /_reshard/state``)."""
-        return self._reshard("state").json("PUT", json_body=_state_body(state, reason))
-
-    def reshard_jobs(self) -> Dict[str, Any]:
-        """Return every resharding job (``GET /_reshard/jobs``)."""
-        return self._reshard("jobs").json()
-
-    def create_reshard_job(self, db: Optional[str] = None, node: Optional[str] = None,
-                           range: Optional[str] = None, shard: Optional[str] = None,  # noqa: A002
-                           type: str = "split", error_if_exists: Optional[bool] = None) -> List[Dict[str, Any]]:  # noqa: A002
-        """Create shard-splitting jobs (``POST /_reshard/jobs``).
-
-        Give ``shard``, or ``db`` with optional ``node`` and ``range``.
-        :returns: one result per job created, each with ``ok`` and ``id``.
-        """
-        if not db and not shard:
-            raise CloudantArgumentError(139, "db", "shard (one of them is required)")
-        if db and shard:
-            raise CloudantArgumentError(139, "db", "shard")
-        body = {"type": type, "db": db, "node": node, "range": range, "shard": shard,
-                "error_if_exists": error_if_exists}
-        return self._reshard("jobs").json("POST", json_body={k: v for k, v in body.items() if v is not None})
-
-    def reshard_job(self, job_id: str) -> Dict[str, Any]:
-        """Return one resharding job (``GET /_reshard/jobs/{id}``)."""
-        return self._reshard("jobs", job_id).json()
-
-    def delete_reshard_job(self, job_id: str) -> Dict[str, Any]:
-        """Stop and remove a resharding job (``DELETE /_reshard/jobs/{id}``)."""
-        return self._reshard("jobs", job_id).json("DELETE")
-
-    def reshard_job_state(self, job_id: str) -> Dict[str, Any]:
-        """Return a job's state (``GET /_reshard/jobs/{id}/state``)."""
-        return self._reshard("jobs", job_id, "state").json()
-
-    def set_reshard_job_state(self, job_id: str, state: str, reason: Optional[str] = None) -> Dict[str, Any]:
-        """Resume (``"running"``) or stop (``"stopped"``) one job (``PUT /_reshard/jobs/{id}/state``)."""
-        return self._reshard("jobs", job_id, "state").json("PUT", json_body=_state_body(state, reason))
-
-    def _reshard(self, *segments: str) -> Endpoint:
-        for segment in segments:
-            if not isinstance(segment, str) or not segment:
-                raise CloudantArgumentError(117, "job_id", str)
-        return self._endpoint.child("_reshard", *segments)
 
     # -- databases -----------------------------------------------------------------------------------------
     def create_database(self, dbname: str, partitioned: bool = False, **kwargs: Any) -> CouchDatabase:
@@ -479,7 +377,7 @@ class CouchDB(dict):
     new_instance = from_environment
 
 
-class Cloudant(CouchDB):
+class Cloudant(CloudantEndpoints, CouchDB):
     """A client of IBM Cloudant: :class:`CouchDB` plus Cloudant's own endpoints.
 
     :param str cloudant_user: the user name (or ``None`` with IAM).
@@ -512,74 +410,6 @@ class Cloudant(CouchDB):
     # -- feeds ---------------------------------------------------------------------------------------------
     def _feed_target(self) -> FeedTarget:
         return FeedTarget(self._endpoint.child("_db_updates"), DB_UPDATES_ARGS)
-
-    # -- usage and billing ---------------------------------------------------------------------------------
-    def bill(self, year: Optional[int] = None, month: Optional[int] = None) -> Dict[str, Any]:
-        """Return billing data, optionally for one ``year`` and ``month`` (``GET /_api/v2/bill``)."""
-        return self._usage("bill", year=year, month=month)
-
-    def volume_usage(self, year: Optional[int] = None, month: Optional[int] = None) -> Dict[str, Any]:
-        """Return data volume usage (``GET /_api/v2/usage/data_volume``)."""
-        return self._usage("usage", "data_volume", year=year, month=month)
-
-    def requests_usage(self, year: Optional[int] = None, month: Optional[int] = None) -> Dict[str, Any]:
-        """Return request usage (``GET /_api/v2/usage/requests``)."""
-        return self._usage("usage", "requests", year=year, month=month)
-
-    def _usage(self, *segments: str, year: Any, month: Any) -> Dict[str, Any]:
-        period = check_usage_period(year, month)
-        if period is not None:
-            segments += (str(period[0]), str(period[1]))
-        return self._api_v2(*segments).json()
-
-    def _api_v2(self, *segments: str) -> Endpoint:
-        return self._endpoint.child("_api", "v2", *segments)
-
-    # -- API keys and sharing ------------------------------------------------------------------------------
-    def generate_api_key(self) -> Dict[str, Any]:
-        """Create an API key and password (``POST /_api/v2/api_keys``): ``{"key", "password", "ok"}``."""
-        return self._api_v2("api_keys").json("POST")
-
-    def shared_databases(self) -> List[str]:
-        """Return the names of databases shared with this account (``GET /_api/v2/user/shared_databases``)."""
-        return self._api_v2("user", "shared_databases").json().get("shared_databases", [])
-
-    # -- CORS ----------------------------------------------------------------------------------------------
-    def cors_configuration(self) -> Dict[str, Any]:
-        """Return the CORS configuration (``GET /_api/v2/user/config/cors``)."""
-        return self._api_v2("user", "config", "cors").json()
-
-    def cors_origins(self) -> List[str]:
-        """Return the allowed CORS origins."""
-        return self.cors_configuration().get("origins", [])
-
-    def disable_cors(self) -> Dict[str, Any]:
-        """Switch CORS off and clear the origins."""
-        return self.update_cors_configuration(False, False, [], overwrite_origins=True)
-
-    def update_cors_configuration(self, enable_cors: bool = True, allow_credentials: bool = True,
-                                  origins: Optional[List[str]] = None,
-                                  overwrite_origins: bool = False) -> Dict[str, Any]:
-        """Change the CORS configuration (``PUT /_api/v2/user/config/cors``).
-
-        With ``overwrite_origins`` the configuration becomes exactly what is
-        given. Otherwise it is merged with the current one: ``["*"]`` replaces
-        the origins, other origins are added to the current ones (in order,
-        without duplicates).
-        """
-        if origins is not None and (not isinstance(origins, (list, tuple))
-                                    or not all(isinstance(origin, str) for origin in origins)):
-            raise CloudantArgumentError(117, "origins", "list of str")
-        for name, flag in (("enable_cors", enable_cors), ("allow_credentials", allow_credentials)):
-            if not isinstance(flag, bool):
-                raise CloudantArgumentError(117, name, bool)
-        new_origins = list(origins or [])
-        if not overwrite_origins:
-            current = self.cors_configuration().get("origins", [])
-            if new_origins != ["*"]:
-                new_origins = list(dict.fromkeys(list(current) + new_origins))
-        body = {"enable_cors": enable_cors, "allow_credentials": allow_credentials, "origins": new_origins}
-        return self._api_v2("user", "config", "cors").json("PUT", json_body=body)
 
     # -- constructors --------------------------------------------------------------------------------------
     @classmethod
@@ -665,21 +495,3 @@ def _split_url(url: Optional[str]):
         parts = urlsplit(clean)
     clean = urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/"), "", ""))
     return clean, user, password
-
-
-_JSON_PARAMS = frozenset({"key", "startkey", "start_key", "endkey", "end_key"})
-
-
-def _wire_param(name: str, value: Any) -> Any:
-    # Keys are JSON on the wire: CouchDB answers 400 to startkey=b, and wants startkey="b".
-    if name in _JSON_PARAMS or isinstance(value, (list, dict)):
-        return json.dumps(value)
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return value
-
-
-def _state_body(state: str, reason: Optional[str]) -> Dict[str, str]:
-    if state not in ("running", "stopped"):
-        raise CloudantArgumentError(143, "state", ("running", "stopped"), state)
-    return {"state": state, **({"reason": reason} if reason else {})}

@@ -463,13 +463,13 @@ class CouchDatabase(dict):
             ``page_size`` for the result.
         :raises CloudantArgumentError: for a bad option, before any request.
         """
-        from .view import view_result
+        from .design_document import view_result
         return view_result(self, ddoc_id, view_name, None, raw_result, kwargs)
 
     def get_partitioned_view_result(self, partition_key: str, ddoc_id: str, view_name: str,
                                     raw_result: bool = False, **kwargs: Any) -> Any:
         """As :meth:`get_view_result`, within one partition (``/{db}/_partition/{key}/_design/...``)."""
-        from .view import view_result
+        from .design_document import view_result
         return view_result(self, ddoc_id, view_name, partition_key, raw_result, kwargs)
 
     def get_list_function_result(self, ddoc_id: str, list_name: str, view_name: str, **kwargs: Any) -> str:

@@ -19,9 +19,11 @@ from __future__ import annotations
 import contextlib
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
-from ._params import bool_text, check_document_id, check_partition_key
+from ._endpoint import DESIGN_PREFIX
+from ._params import bool_text, check_document_id, check_partition_key, design_document_id
 from .document import Document
 from .error import CloudantArgumentError, CloudantDesignDocumentException
+from .result import Result
 from .view import QueryIndexView, View, codify, query_view
 
 from ._legacy import module_getattr as _module_getattr
@@ -29,7 +31,6 @@ from ._legacy import module_getattr as _module_getattr
 __getattr__ = _module_getattr(__name__)  # names python-cloudant 2.15.0 imported into this module
 __all__ = ["DesignDocument"]
 
-DESIGN_PREFIX = "_design/"
 QUERY_LANGUAGE = "query"
 # Kept present locally (empty when the server has none) and left out of the saved body when empty.
 _NESTED = ("views", "indexes", "lists", "shows")
@@ -57,8 +58,8 @@ class DesignDocument(Document):
 
     def __setitem__(self, key: str, value: Any) -> None:
         """Set a key; an ``_id`` without the ``_design/`` prefix gets it."""
-        if key == "_id" and isinstance(value, str) and not value.startswith(DESIGN_PREFIX):
-            value = DESIGN_PREFIX + value
+        if key == "_id" and isinstance(value, str):
+            value = design_document_id(value)
         super().__setitem__(key, value)
 
     # -- accessors -----------------------------------------------------------------------------------------
@@ -380,7 +381,7 @@ def _design_id(document_id: Any) -> str:
     if isinstance(document_id, str) and not document_id.startswith(DESIGN_PREFIX):
         if document_id.startswith("_"):  # "_design", "_index/...": reserved, not a name to prefix
             raise CloudantArgumentError(137, document_id)
-        document_id = DESIGN_PREFIX + document_id
+        document_id = design_document_id(document_id)
     return check_document_id(document_id)
 
 
@@ -395,6 +396,20 @@ def _index_name(name: Any) -> str:
     if not isinstance(name, str) or not name:
         raise CloudantArgumentError(123, name)
     return name
+
+
+def view_result(database: Any, ddoc_id: str, view_name: str, partition_key: Optional[str], raw_result: bool,
+                options: Dict[str, Any]) -> Any:
+    """What ``get_view_result`` returns: one request's JSON, a :class:`Result` with options, or ``view.result``.
+
+    :param options: view options, plus ``page_size`` for a result (not allowed with ``raw_result``).
+    """
+    view = View(DesignDocument(database, ddoc_id), view_name, partition_key=partition_key)
+    if raw_result:
+        return view(**options)
+    if options:
+        return Result(view, **options)
+    return view.result
 
 
 # -- list, show and update functions (for the database methods of the same names) ------------------------------

@@ -15,31 +15,26 @@ edits are never thrown away. A conflict is never swallowed: it raises
 """
 from __future__ import annotations
 
-import base64
-import codecs
 import contextlib
 import hashlib
-import io
 import json
 import warnings
 from types import TracebackType
-from typing import Any, Callable, Dict, Iterable, Iterator, Optional, Tuple, Type, Union
+from typing import Any, Callable, ContextManager, Dict, Iterator, Optional, Tuple, Type
 
 import requests
 
-from ._endpoint import Endpoint, decode_json, is_real_response, quote_document_id, quote_segment, read_body
+from . import _attachments
+from ._attachments import ATTACHMENT_TYPES, AttachmentData  # noqa: F401 - ATTACHMENT_TYPES stays importable here
+from ._endpoint import Endpoint, decode_json, is_real_response, quote_document_id, quote_segment
 from ._params import check_document_id
-from .error import (CloudantArgumentError, CloudantConnectionError, CloudantDocumentException,
-                    CloudantHTTPError, NotFound, _add_note)
+from .error import CloudantDocumentException, CloudantHTTPError, _add_note
 
 from ._legacy import module_getattr as _module_getattr
 
 __getattr__ = _module_getattr(__name__)  # names python-cloudant 2.15.0 imported into this module
 __all__ = ["Document"]
 
-_CHUNK_SIZE = 64 * 1024
-ATTACHMENT_TYPES = ("text", "json", "binary")
-AttachmentData = Union[bytes, bytearray, memoryview, str, Any]
 _CONSTRUCTOR_KEYWORDS = ("encoder", "decoder")
 
 
@@ -148,6 +143,10 @@ class Document(dict):
             return False
         response = self._document_endpoint().request("HEAD", allow_status=(404,))
         return response.status_code == 200
+
+    def _naming(self) -> ContextManager[None]:
+        """Name this document on an HTTP error raised in the ``with`` body (see :func:`_naming_document`)."""
+        return _naming_document(self.get("_id"))
 
     def json(self) -> str:
         """Return the local content encoded as JSON, with :attr:`encoder`."""
@@ -343,35 +342,6 @@ class Document(dict):
             self.save()
 
     # -- attachments ---------------------------------------------------------------------------------------
-    def _attachment_endpoint(self, attachment: Any) -> Endpoint:
-        """The attachment's endpoint: the document id is checked first (101, 137), then the name (138)."""
-        endpoint = self._document_endpoint()
-        if not isinstance(attachment, str) or not attachment or attachment.startswith("_"):
-            raise CloudantArgumentError(138, attachment)
-        return endpoint.child(attachment)
-
-    def _refresh_before_attachment(self, missing_ok: bool = False) -> bool:
-        """Read the document first, as python-cloudant did, unless that would discard unsaved local edits.
-
-        :param bool missing_ok: a missing document is fine (``put_attachment`` creates it).
-        :returns: True when the local content is now the server's (or the document is missing).
-        """
-        if self._has_unsaved_edits():
-            return False
-        try:
-            self.fetch()
-        except NotFound:
-            if not missing_ok:
-                raise
-        return True
-
-    def _revision_headers(self, headers: Optional[Dict[str, str]], synced: bool) -> Optional[Dict[str, str]]:
-        """A copy of the caller's headers, with ``If-Match: <_rev>`` when the local revision is the server's."""
-        request_headers = dict(headers) if headers else {}
-        if synced and self.get("_rev"):
-            request_headers["If-Match"] = self["_rev"]
-        return request_headers or None
-
     def get_attachment(self, attachment: str, headers: Optional[Dict[str, str]] = None,
                        write_to: Optional[Any] = None, attachment_type: Optional[str] = None) -> Any:
         """Read an attachment (``GET /{db}/{id}/{attachment}``) of the document's current revision.
@@ -397,18 +367,7 @@ class Document(dict):
            Text without a charset is decoded as UTF-8; the ``headers`` dict is
            not changed; unsaved local edits are not replaced by the server's content.
         """
-        if attachment_type is not None and attachment_type not in ATTACHMENT_TYPES:
-            raise CloudantArgumentError(143, "attachment_type", ATTACHMENT_TYPES, attachment_type)
-        endpoint = self._attachment_endpoint(attachment)
-        synced = self._refresh_before_attachment()
-        request_headers = self._revision_headers(headers, synced)
-        with _naming_document(self["_id"]):
-            response = endpoint.request("GET", headers=request_headers)
-        kind = attachment_type or _kind_of(_content_type_of(response))
-        content = _content_of(response, kind, self.decoder)
-        if write_to is not None:
-            _write_content(write_to, response, kind)
-        return content
+        return _attachments.get_attachment(self, attachment, headers, write_to, attachment_type)
 
     def stream_attachment_to(self, attachment: str, fileobj: Any, headers: Optional[Dict[str, str]] = None) -> int:
         """Copy an attachment into an open file chunk by chunk, without holding it in memory.
@@ -429,12 +388,7 @@ class Document(dict):
 
         .. versionadded:: 3.0
         """
-        endpoint = self._attachment_endpoint(attachment)
-        with _naming_document(self["_id"]):
-            response = endpoint.request("GET", headers=dict(headers) if headers else None, stream=True)
-        content_type = _content_type_of(response)
-        encoding = _text_encoding(response, content_type) if _kind_of(content_type) == "text" else "utf-8"
-        return _stream_into(response, fileobj, encoding)
+        return _attachments.stream_attachment_to(self, attachment, fileobj, headers)
 
     def put_attachment(self, attachment: str, content_type: str, data: AttachmentData,
                        headers: Optional[Dict[str, str]] = None) -> Dict[str, Any]:
@@ -461,26 +415,7 @@ class Document(dict):
            The name is quoted; the revision goes in ``?rev=`` rather than
            ``If-Match``; a missing document is created; unsaved local edits are kept.
         """
-        endpoint = self._attachment_endpoint(attachment)
-        synced = self._refresh_before_attachment(missing_ok=True)
-        body, summary = _attachment_body(data)
-        request_headers = dict(headers) if headers else {}
-        if content_type is not None:
-            request_headers["Content-Type"] = content_type
-        params = {"rev": self["_rev"]} if self.get("_rev") else None
-        with _naming_document(self["_id"]):
-            reply = endpoint.json("PUT", data=body, headers=request_headers or None, params=params)
-        if synced:
-            self.fetch()
-            return reply
-        self["_rev"] = reply["rev"]
-        stub = {"content_type": content_type, "revpos": _generation(reply["rev"]), "stub": True}
-        stub.update(summary.stub_fields())
-        attachments = self.get("_attachments")
-        if not isinstance(attachments, dict):
-            attachments = self["_attachments"] = {}
-        attachments[attachment] = stub
-        return reply
+        return _attachments.put_attachment(self, attachment, content_type, data, headers)
 
     def delete_attachment(self, attachment: str, headers: Optional[Dict[str, str]] = None) -> Dict[str, Any]:
         """Remove an attachment (``DELETE /{db}/{id}/{attachment}?rev=...``).
@@ -499,22 +434,7 @@ class Document(dict):
         .. versionchanged:: 3.0
            The name is quoted and the revision goes in ``?rev=`` rather than ``If-Match``.
         """
-        endpoint = self._attachment_endpoint(attachment)
-        synced = self._refresh_before_attachment()
-        if not self.get("_rev"):
-            raise CloudantDocumentException(105, attachment)
-        request_headers = dict(headers) if headers else None
-        with _naming_document(self["_id"]):
-            reply = endpoint.json("DELETE", params={"rev": self["_rev"]}, headers=request_headers)
-        dict.__setitem__(self, "_rev", reply["rev"])
-        attachments = self.get("_attachments")
-        if isinstance(attachments, dict):
-            attachments.pop(attachment, None)
-            if not attachments:
-                dict.__delitem__(self, "_attachments")
-        if synced:
-            self._remember_synced()
-        return reply
+        return _attachments.delete_attachment(self, attachment, headers)
 
 
 def _client_encoder(client: Any) -> Type[json.JSONEncoder]:
@@ -534,44 +454,6 @@ def _etag_of(response: Any) -> Optional[str]:
     return etag if isinstance(etag, str) else None
 
 
-def _content_type_of(response: Any) -> str:
-    headers = getattr(response, "headers", None)
-    try:
-        content_type = headers.get("Content-Type", "") if headers is not None else ""
-    except AttributeError:
-        return ""
-    return content_type if isinstance(content_type, str) else ""
-
-
-def _content_of(response: Any, kind: str, decoder: Optional[Type[json.JSONDecoder]]) -> Any:
-    """The body as ``kind`` says: decoded JSON, text or bytes."""
-    if kind == "json":
-        return decode_json(response, decoder)
-    if not is_real_response(response):  # a stand-in (a test's mock): its text and content are what it holds
-        return response.text if kind == "text" else response.content
-    if kind == "text":
-        return read_body(response).decode(_text_encoding(response, _content_type_of(response)), errors="replace")
-    return read_body(response)
-
-
-def _write_content(target: Any, response: Any, kind: str) -> None:
-    """Write a fetched attachment's body, as received, into ``target``: bytes into a binary file, text into a text one.
-
-    JSON is written as the server sent it, not re-encoded from the decoded value.
-    """
-    if is_real_response(response):
-        raw: Any = read_body(response)  # requests keeps the body read: no second read
-    else:  # a stand-in (a test's mock)
-        raw = response.content if kind == "binary" else response.text
-    if _is_binary(target):
-        target.write(bytes(raw) if isinstance(raw, (bytes, bytearray)) else str(raw).encode("utf-8"))
-        return
-    if isinstance(raw, (bytes, bytearray)):
-        encoding = _text_encoding(response, _content_type_of(response)) if kind != "binary" else "utf-8"
-        raw = bytes(raw).decode(encoding, errors="replace")
-    target.write(raw)
-
-
 @contextlib.contextmanager
 def _naming_document(doc_id: Any) -> Iterator[None]:
     """Name the document on an HTTP error (``doc_id`` and a note), so that a conflict says which one it was.
@@ -585,124 +467,3 @@ def _naming_document(doc_id: Any) -> Iterator[None]:
             err.doc_id = doc_id  # type: ignore[attr-defined]
             _add_note(err, "document %r" % (doc_id,))
         raise
-
-
-def _generation(rev: str) -> int:
-    try:
-        return int(rev.split("-", 1)[0])
-    except ValueError:
-        return 0
-
-
-def _kind_of(content_type: str) -> str:
-    media_type = content_type.split(";", 1)[0].strip().lower()
-    if media_type.startswith("text/"):
-        return "text"
-    if media_type == "application/json":
-        return "json"
-    return "binary"
-
-
-def _text_encoding(response: Any, content_type: str) -> str:
-    # requests assumes ISO-8859-1 for text/* without a charset; CouchDB data is UTF-8 unless said otherwise.
-    if "charset=" in content_type.lower() and response.encoding:
-        return str(response.encoding)
-    return "utf-8"
-
-
-def _stream_into(response: Any, target: Any, encoding: Optional[str]) -> int:
-    """Copy the body into ``target`` chunk by chunk, decoding it only for a text-mode target.
-
-    :returns: the number of bytes received.
-    """
-    binary_target = _is_binary(target)
-    decoder = codecs.getincrementaldecoder(encoding or "utf-8")(errors="replace")
-    received = 0
-    try:
-        for chunk in response.iter_content(_CHUNK_SIZE):
-            received += len(chunk)
-            target.write(chunk if binary_target else decoder.decode(chunk))
-        if not binary_target:
-            target.write(decoder.decode(b"", final=True))
-    except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as err:
-        raise CloudantConnectionError("GET", response.url, err) from None
-    finally:
-        response.close()
-    return received
-
-
-def _is_binary(target: Any) -> bool:
-    if isinstance(target, (io.RawIOBase, io.BufferedIOBase)):
-        return True
-    if isinstance(target, io.TextIOBase):
-        return False
-    return "b" in str(getattr(target, "mode", "b"))
-
-
-class _Summary:
-    """MD5 and length of an attachment body, as CouchDB and PouchDB put them in a stub."""
-
-    def __init__(self) -> None:
-        self._md5 = hashlib.md5()  # noqa: S324 - the digest format both servers use, not a security hash
-        self.length = 0
-        self.complete = True
-
-    def add(self, chunk: bytes) -> bytes:
-        self._md5.update(chunk)
-        self.length += len(chunk)
-        return chunk
-
-    def stub_fields(self) -> Dict[str, Any]:
-        if not self.complete:
-            return {}
-        return {"digest": "md5-" + base64.b64encode(self._md5.digest()).decode("ascii"), "length": self.length}
-
-
-def _attachment_body(data: AttachmentData) -> Tuple[Any, _Summary]:
-    """Return a body for requests and the summary for the stub.
-
-    Bytes and text are sent from a file object: the wire layer compresses
-    ``bytes`` bodies when ``gzip_threshold`` is set, and some servers (PouchDB)
-    would store the compressed bytes as the attachment.
-    """
-    summary = _Summary()
-    if isinstance(data, str):
-        data = data.encode("utf-8")
-    if isinstance(data, (bytes, bytearray, memoryview)):
-        summary.add(bytes(data))
-        return io.BytesIO(bytes(data)), summary
-    if hasattr(data, "read"):
-        if _seekable(data):
-            return data, _summarize_file(data, summary)
-        return _summarized(iter(lambda: data.read(_CHUNK_SIZE), b""), summary), summary
-    if isinstance(data, Iterable):
-        return _summarized(data, summary), summary
-    raise CloudantArgumentError(117, "data", "bytes, str, a file object or an iterable of bytes")
-
-
-def _seekable(stream: Any) -> bool:
-    try:
-        return bool(stream.seekable()) if hasattr(stream, "seekable") else False
-    except (OSError, ValueError):
-        return False
-
-
-def _summarize_file(stream: Any, summary: _Summary) -> _Summary:
-    """Read a seekable file once for its digest, then rewind it for sending: memory stays flat."""
-    start = stream.tell()
-    for chunk in iter(lambda: stream.read(_CHUNK_SIZE), b""):
-        if isinstance(chunk, str):
-            raise CloudantArgumentError(117, "data", "a binary file object")
-        summary.add(chunk)
-    stream.seek(start)
-    return summary
-
-
-def _summarized(chunks: Iterable[Any], summary: _Summary) -> Iterator[bytes]:
-    """Pass chunks through while summing them up; the summary is complete once they are all sent."""
-    summary.complete = False
-    for chunk in chunks:
-        if isinstance(chunk, str):
-            chunk = chunk.encode("utf-8")
-        yield summary.add(bytes(chunk))
-    summary.complete = True

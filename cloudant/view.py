@@ -272,19 +272,3 @@ class QueryIndexView(View):
     def custom_result(self, **options: Any) -> Any:
         """Not allowed: raises :class:`~cloudant.error.CloudantViewException` (102) at once."""
         raise CloudantViewException(102)
-
-
-def view_result(database: Any, ddoc_id: str, view_name: str, partition_key: Optional[str], raw_result: bool,
-                options: Dict[str, Any]) -> Any:
-    """What ``get_view_result`` returns: one request's JSON, a :class:`Result` with options, or ``view.result``.
-
-    :param options: view options, plus ``page_size`` for a result (not allowed with ``raw_result``).
-    """
-    from .design_document import DesignDocument  # imported here: design documents are built on views
-
-    view = View(DesignDocument(database, ddoc_id), view_name, partition_key=partition_key)
-    if raw_result:
-        return view(**options)
-    if options:
-        return Result(view, **options)
-    return view.result

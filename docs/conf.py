@@ -51,3 +51,12 @@ html_theme_options = {
     "description": "Dict-style Python client for Apache CouchDB and IBM Cloudant",
     "fixed_sidebar": True,
 }
+
+
+def _public_bases(app, name, obj, options, bases) -> None:  # noqa: ARG001 - the signature Sphinx calls
+    """Leave the package's private base classes (``cloudant._server.ServerEndpoints``...) out of "Bases:"."""
+    bases[:] = [base for base in bases if not getattr(base, "__module__", "").startswith("cloudant._")]
+
+
+def setup(app) -> None:
+    app.connect("autodoc-process-bases", _public_bases)

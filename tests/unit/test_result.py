@@ -7,8 +7,9 @@ from typing import Any, Dict, List, Optional
 
 import pytest
 
+from cloudant._paging import pages as _pages
 from cloudant.error import CloudantArgumentError, ResultException
-from cloudant.result import KeyPager, KeysPager, QueryResult, Result, ResultByKey, _pages
+from cloudant.result import KeyPager, KeysPager, QueryResult, Result, ResultByKey
 
 
 class Pages:
