@@ -11,7 +11,7 @@ the body raises::
 from __future__ import annotations
 
 import contextlib
-from typing import Any, Dict, Iterator, Optional, Union
+from typing import Any, Dict, Iterator, Optional, TypeVar, Union
 
 __version__ = "3.0.0.dev0"
 
@@ -19,8 +19,11 @@ __all__ = ["cloudant", "cloudant_iam", "cloudant_bluemix", "couchdb", "couchdb_a
            "CouchDB", "CloudFoundryService", "__version__"]
 
 
+_Client = TypeVar("_Client", bound="CouchDB")
+
+
 @contextlib.contextmanager
-def _connected(instance: Any) -> Iterator[Any]:
+def _connected(instance: _Client) -> Iterator[_Client]:
     if instance.r_session is None:
         instance.connect()
     try:

@@ -27,6 +27,7 @@ import requests
 from requests import Session
 
 from ._endpoint import check_response, is_real_response
+from ._types import JsonObject, JsonValue
 from .adapters import DEFAULT_TIMEOUT, TimeoutAdapter
 from .error import (CloudantConnectionError, CloudantException, CloudantTimeout, append_response_error_content,
                     redact_url)
@@ -76,6 +77,9 @@ class ClientSession(Session):
         return "<%s user=%r>" % (type(self).__name__, self._username)
 
     # -- the request loop ----------------------------------------------------------------------------------
+    # The request() overrides take requests' positional arguments after url as *args, and keywords as
+    # **kwargs, to pass them on unchanged: a signature mypy cannot match against requests' typed one
+    # (hence the ignore[override] on each).
     def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
         """Hand one request to :meth:`requests.Session.request` with the session's timeout.
 
@@ -89,7 +93,7 @@ class ClientSession(Session):
             del options["params"]  # requests' get() adds params=None; python-cloudant's calls had none
         return super().request(method, url, **options)
 
-    def _drive(self, send: Callable[..., requests.Response], method: str, url: str, args: tuple,
+    def _drive(self, send: Callable[..., requests.Response], method: str, url: str, args: Tuple[Any, ...],
                kwargs: Dict[str, Any]) -> requests.Response:
         """Run the auth flow for one request, each attempt sent with ``send`` (the parent's ``request``)."""
         flow = self.auth_flow(method, url, _keywords(args, kwargs))
@@ -120,7 +124,7 @@ class ClientSession(Session):
         token = "%s:%s" % (self._username, self._password)
         return "Basic " + base64.urlsafe_b64encode(token.encode("utf-8")).decode("ascii")
 
-    def info(self) -> Optional[Dict[str, Any]]:
+    def info(self) -> Optional[JsonObject]:
         """Return the server's view of the session (``GET /_session``), or ``None`` without a session URL."""
         url = self._info_url()
         if not url:
@@ -132,7 +136,8 @@ class ClientSession(Session):
             raise CloudantTimeout("GET", url, err) from None
         except requests.ConnectionError as err:
             raise CloudantConnectionError("GET", url, err) from None
-        return _json(check_response(response))
+        body: JsonObject = _json(check_response(response))  # the server's answer, as python-cloudant returned it
+        return body
 
     def _info_url(self) -> Optional[str]:
         """The URL :meth:`info` reads: the session URL."""
@@ -366,7 +371,7 @@ class IAMSession(ClientSession):
         user = body.get("userCtx") if isinstance(body, dict) else None
         return isinstance(user, dict) and bool(user.get("name"))
 
-    def _probe_session(self, headers: Dict[str, str]) -> Any:
+    def _probe_session(self, headers: Dict[str, str]) -> JsonValue:
         """``GET /_session`` with ``headers`` outside the auth flow; the decoded body, or ``None``."""
         headers = {"Accept": "application/json", **headers}
         try:
@@ -465,7 +470,7 @@ def _lifetime(token: Dict[str, Any]) -> float:
     return left if 0 < left < lifetime else lifetime  # an expiration in the past is a clock skew: ignore it
 
 
-def _json_or_none(response: requests.Response) -> Any:
+def _json_or_none(response: requests.Response) -> JsonValue:
     """The decoded body, or ``None`` when it is not JSON."""
     try:
         return _json(response)
@@ -493,23 +498,22 @@ def _iam_error(text: str, method: str, url: str, cause: Optional[BaseException],
                response: Optional[requests.Response] = None) -> CloudantException:
     """python-cloudant's plain ``CloudantException(text)``, carrying which request failed and why."""
     exc = CloudantException(text)
-    exc.method = method  # type: ignore[attr-defined]
-    exc.url = redact_url(url)  # type: ignore[attr-defined]
-    exc.response = response  # type: ignore[attr-defined]
+    # Attributes of this one instance (the class declares none of them: it is python-cloudant's plain class).
+    vars(exc).update(method=method, url=redact_url(url), response=response)
     add_note = getattr(exc, "add_note", None)
     if cause is not None and add_note is not None:
         add_note(str(cause))
     return exc
 
 
-def _json(response: requests.Response) -> Any:
+def _json(response: requests.Response) -> JsonValue:
     """The decoded body: ``response.json()``, or ``response.text`` decoded for a stand-in response."""
     if is_real_response(response):
         return response.json()
     return json.loads(response.text)
 
 
-def _keywords(args: tuple, kwargs: Dict[str, Any]) -> Dict[str, Any]:
+def _keywords(args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Dict[str, Any]:
     """``requests.Session.request``'s positional arguments after ``url``, as keywords."""
     if args:
         kwargs.update(zip(("params", "data", "headers", "cookies", "files", "auth", "timeout"), args))
@@ -530,7 +534,7 @@ def _session_expired(response: requests.Response) -> bool:
     if response.status_code != 403:
         return False
     try:
-        return response.json().get("error") == "credentials_expired"
+        return bool(response.json().get("error") == "credentials_expired")
     except (ValueError, AttributeError):
         return False
 
@@ -540,9 +544,10 @@ def _body_position(kwargs: Dict[str, Any]) -> Optional[int]:
     data = kwargs.get("data")
     if data is not None and hasattr(data, "seek") and hasattr(data, "tell"):
         try:
-            return data.tell()
+            position: int = data.tell()
         except OSError:
             return None
+        return position
     return None
 
 

@@ -59,6 +59,12 @@ class CloudFoundryService:
        the host (and port) of the credentials' ``url`` are used.
     """
 
+    # Read from the credentials; the last three are set only when the credentials hold them.
+    _host: str
+    _username: str
+    _password: str
+    _iam_api_key: str
+
     def __init__(self, vcap_services: Union[str, Dict[str, Any], None], instance_name: Optional[str] = None,
                  service_name: Optional[str] = None) -> None:
         services = _parse(vcap_services)

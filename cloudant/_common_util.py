@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any, Dict, Mapping, Optional, Type
+from typing import Any, Dict, Mapping, Optional, Tuple, Type
 
 import requests
 
@@ -17,6 +17,7 @@ from ._cloud_foundry import CloudFoundryService
 from ._endpoint import DESIGN_PREFIX, LOCAL_PREFIX, Endpoint
 from ._params import (LEGACY_QUERY_TYPES, LEGACY_SEARCH_TYPES, LEGACY_TEXT_INDEX_TYPES, LEGACY_VIEW_TYPES,
                       check_document_id)
+from ._types import JsonValue
 from .client import USER_AGENT
 from .error import CloudantArgumentError, append_response_error_content
 from .view import _Code, codify
@@ -44,7 +45,7 @@ ANY_TYPE = object()
 _COUNT = (int, LONGTYPE, NONETYPE)
 
 #: View, ``_all_docs`` and list-function options and the types each accepts.
-RESULT_ARG_TYPES: Dict[str, tuple] = LEGACY_VIEW_TYPES
+RESULT_ARG_TYPES: Dict[str, Tuple[Any, ...]] = LEGACY_VIEW_TYPES
 
 
 def _json_list(value: Any) -> str:
@@ -152,13 +153,13 @@ class _SessionOwner:
 
     __slots__ = ("r_session", "encoder", "gzip_threshold")
 
-    def __init__(self, r_session: Any, encoder: Optional[Type[json.JSONEncoder]]) -> None:
+    def __init__(self, r_session: requests.Session, encoder: Optional[Type[json.JSONEncoder]]) -> None:
         self.r_session = r_session
-        self.encoder = encoder or json.JSONEncoder
-        self.gzip_threshold = None
+        self.encoder: Type[json.JSONEncoder] = encoder or json.JSONEncoder
+        self.gzip_threshold: Optional[int] = None
 
 
-def get_docs(r_session: Any, url: str, encoder: Optional[Type[json.JSONEncoder]] = None,
+def get_docs(r_session: requests.Session, url: str, encoder: Optional[Type[json.JSONEncoder]] = None,
              headers: Optional[Dict[str, str]] = None, **params: Any) -> requests.Response:
     """GET ``url`` with view options, or POST ``{"keys": [...]}`` when ``keys`` is among them.
 
@@ -175,7 +176,7 @@ def get_docs(r_session: Any, url: str, encoder: Optional[Type[json.JSONEncoder]]
     return endpoint.request("POST", headers=headers, params=query, data=body)
 
 
-def response_to_json_dict(response: requests.Response, **kwargs: Any) -> Any:
+def response_to_json_dict(response: requests.Response, **kwargs: Any) -> JsonValue:
     """Decode a response's body as JSON (UTF-8 unless the response says otherwise)."""
     if response.encoding is None:
         response.encoding = "utf-8"

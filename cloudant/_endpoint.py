@@ -14,11 +14,12 @@ import json
 import logging
 import time
 from functools import partial
-from typing import Any, Iterable, Mapping, Optional, Type
+from typing import Any, Dict, Iterable, Mapping, Optional, Type
 from urllib.parse import quote
 
 import requests
 
+from ._types import JsonObject, JsonValue, SessionOwner
 from .error import (ClientNotConnected, CloudantConnectionError, CloudantTimeout, MalformedResponse,
                     from_response, redact_url)
 
@@ -28,6 +29,9 @@ DESIGN_PREFIX = "_design/"
 LOCAL_PREFIX = "_local/"
 _JSON_HEADERS = {"Content-Type": "application/json"}
 
+
+# The class body's json() method hides the json module from the annotations after it.
+_Decoder = Type[json.JSONDecoder]
 
 _DOT_SEGMENTS = {".": "%2E", "..": "%2E%2E"}
 _VERBS = {"GET": "get", "HEAD": "head", "POST": "post", "PUT": "put", "DELETE": "delete", "PATCH": "patch",
@@ -62,7 +66,7 @@ class Endpoint:
 
     __slots__ = ("client", "url")
 
-    def __init__(self, client: Any, url: str) -> None:
+    def __init__(self, client: SessionOwner, url: str) -> None:
         self.client = client
         self.url = url
 
@@ -114,7 +118,7 @@ class Endpoint:
                 headers = {**headers, "Content-Encoding": "gzip"}
         # Only the arguments given are passed, through the session's verb method (which ends in its
         # request()), as python-cloudant did: test suites patch either one and check the call.
-        kwargs: dict = {}
+        kwargs: Dict[str, Any] = {}
         if headers is not None:
             kwargs["headers"] = headers
         if params is not None:
@@ -128,7 +132,7 @@ class Endpoint:
         started = time.perf_counter() if LOG.isEnabledFor(logging.DEBUG) else None
         send = getattr(session, _VERBS[method]) if method in _VERBS else partial(session.request, method)
         try:
-            response = send(self.url, **kwargs)
+            response: requests.Response = send(self.url, **kwargs)
         except requests.Timeout as err:
             raise CloudantTimeout(method, self.url, err) from None
         except requests.ConnectionError as err:
@@ -145,7 +149,7 @@ class Endpoint:
         return response
 
     def json(self, method: str = "GET", *, decoder: Optional[Type[json.JSONDecoder]] = None,
-             **kwargs: Any) -> Any:
+             **kwargs: Any) -> JsonValue:
         """Send a request (as :meth:`request`) and return its decoded JSON body.
 
         :param decoder: a :class:`json.JSONDecoder` subclass to decode with.
@@ -153,6 +157,16 @@ class Endpoint:
         """
         response = self.request(method, **kwargs)
         return decode_json(response, decoder)
+
+    def json_object(self, method: str = "GET", *, decoder: Optional[_Decoder] = None,
+                    **kwargs: Any) -> JsonObject:
+        """Send a request (as :meth:`request`) and return its body, a JSON object, decoded.
+
+        :param decoder: a :class:`json.JSONDecoder` subclass to decode with.
+        :raises MalformedResponse: when the body is not JSON, or JSON other than an object.
+        """
+        response = self.request(method, **kwargs)
+        return decode_json_object(response, decoder)
 
     def text(self, method: str = "GET", **kwargs: Any) -> str:
         """Send a request (as :meth:`request`) and return its body as text."""
@@ -192,7 +206,7 @@ def read_body(response: requests.Response) -> bytes:
         raise CloudantConnectionError(str(response.request.method), response.url, err) from None
 
 
-def decode_json(response: requests.Response, decoder: Optional[Type[json.JSONDecoder]] = None) -> Any:
+def decode_json(response: requests.Response, decoder: Optional[Type[json.JSONDecoder]] = None) -> JsonValue:
     """Decode a response body as JSON, raising :class:`MalformedResponse` when it is not."""
     content = read_body(response) if is_real_response(response) else response.text
     try:
@@ -201,3 +215,12 @@ def decode_json(response: requests.Response, decoder: Optional[Type[json.JSONDec
         return json.loads(content, cls=decoder)
     except ValueError as err:
         raise MalformedResponse(str(response.request.method), response.url, str(err)) from None
+
+
+def decode_json_object(response: requests.Response, decoder: Optional[Type[json.JSONDecoder]] = None) -> JsonObject:
+    """Decode a response body that must be a JSON object, raising :class:`MalformedResponse` when it is not."""
+    value = decode_json(response, decoder)
+    if not isinstance(value, dict):
+        raise MalformedResponse(str(response.request.method), response.url,
+                                "expected a JSON object, got %s" % type(value).__name__)
+    return value

@@ -23,6 +23,7 @@ import random
 from itertools import takewhile
 from typing import Any, Optional, Tuple
 
+from requests import PreparedRequest, Response
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
@@ -70,7 +71,8 @@ class RetryPolicy(Retry):
         errors = len(list(takewhile(lambda entry: entry.redirect_location is None, reversed(self.history))))
         if errors == 0 or self.backoff_factor <= 0:
             return 0.0
-        backoff = min(getattr(self, "backoff_max", _MAX_BACKOFF), self.backoff_factor * 2 ** (errors - 1))
+        cap: float = getattr(self, "backoff_max", _MAX_BACKOFF)  # urllib3 1.26 has no backoff_max
+        backoff = min(cap, self.backoff_factor * 2.0 ** (errors - 1))
         return backoff + random.uniform(0, self.jitter)
 
     @classmethod
@@ -97,7 +99,8 @@ def with_default_timeout(timeout: Any) -> Any:
 class TimeoutAdapter(HTTPAdapter):
     """An :class:`~requests.adapters.HTTPAdapter` that sends with :data:`DEFAULT_TIMEOUT` when given no timeout."""
 
-    def send(self, request: Any, stream: bool = False, timeout: Any = None, *args: Any, **kwargs: Any) -> Any:
+    def send(self, request: PreparedRequest, stream: bool = False, timeout: Any = None, *args: Any,
+             **kwargs: Any) -> Response:
         """Send as :class:`~requests.adapters.HTTPAdapter` does, with :data:`DEFAULT_TIMEOUT` for a missing timeout."""
         return super().send(request, stream, with_default_timeout(timeout), *args, **kwargs)
 

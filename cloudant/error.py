@@ -117,7 +117,7 @@ class CataloguedException(CloudantException):
         super().__init__(message, code)
 
     @classmethod
-    def _format(cls, code: Any, args: tuple) -> Tuple[Any, str]:
+    def _format(cls, code: Any, args: Tuple[Any, ...]) -> Tuple[Any, str]:
         try:
             return code, cls._catalogue[code].format(*args)
         except (KeyError, IndexError, TypeError):
@@ -157,7 +157,7 @@ class CloudantDatabaseException(CataloguedException):
     _catalogue = _messages.DATABASE
 
     @classmethod
-    def _format(cls, code: Any, args: tuple) -> Tuple[Any, str]:
+    def _format(cls, code: Any, args: Tuple[Any, ...]) -> Tuple[Any, str]:
         # An HTTP status without an entry of its own (e.g. 500 from create()) reads as its arguments.
         if code not in cls._catalogue and isinstance(code, int):
             return code, " ".join(str(arg) for arg in args)
@@ -256,6 +256,7 @@ class CloudantHTTPError(requests.HTTPError, CloudantException):
     """
 
     __reduce__ = CloudantException.__reduce__  # OSError's own comes first in the MRO
+    code: int  # always the HTTP status here
 
     def __init__(self, response: requests.Response, body: Optional[Dict[str, Any]] = None) -> None:
         body = body or {}

@@ -7,12 +7,17 @@ anything is sent.
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Union
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Type, Union
 
 from ._endpoint import Endpoint
+from ._types import JsonObject
 from ._params import JSON_INDEX_ARGS, LEGACY_TEXT_INDEX_TYPES, TEXT_INDEX_ARGS, check_type
 from .error import CloudantArgumentError, CloudantDatabaseException, CloudantIndexException
 from .view import SessionAttribute, json_request, with_own_session
+
+if TYPE_CHECKING:
+    from .client import CouchDB
+    from .database import CouchDatabase
 
 from ._legacy import module_getattr as _module_getattr
 
@@ -46,7 +51,7 @@ class Index:
     _type = JSON_INDEX_TYPE
     _r_session = SessionAttribute()
 
-    def __init__(self, database: Any, design_document_id: Optional[str] = None, name: Optional[str] = None,
+    def __init__(self, database: CouchDatabase, design_document_id: Optional[str] = None, name: Optional[str] = None,
                  partitioned: Optional[bool] = None, **kwargs: Any) -> None:
         self._database = database
         self._ddoc_id = design_document_id
@@ -61,8 +66,9 @@ class Index:
     def _endpoint(self) -> Endpoint:
         return with_own_session(self, self._database._endpoint.child("_index"))
 
-    def _client_of_session(self) -> Any:
-        return self._database.client
+    def _client_of_session(self) -> CouchDB:
+        client: CouchDB = self._database.client
+        return client
 
     @property
     def index_url(self) -> str:
@@ -113,7 +119,7 @@ class Index:
         """
         payload = self._payload()
         endpoint = self._endpoint
-        response = endpoint.json("POST", **json_request(payload, endpoint.client.encoder))
+        response = endpoint.json_object("POST", **json_request(payload, endpoint.client.encoder))
         self._ddoc_id = response.get("id", self._ddoc_id)
         self._name = response.get("name", self._name)
 
@@ -184,7 +190,8 @@ class SpecialIndex(Index):
 
     _type = SPECIAL_INDEX_TYPE
 
-    def __init__(self, database: Any, design_document_id: Optional[str] = None, name: Optional[str] = "_all_docs",
+    def __init__(self, database: CouchDatabase, design_document_id: Optional[str] = None,
+                 name: Optional[str] = "_all_docs",
                  **kwargs: Any) -> None:
         super().__init__(database, design_document_id, name, **kwargs)
 
@@ -197,22 +204,23 @@ class SpecialIndex(Index):
         raise CloudantIndexException(102)
 
 
-_CLASSES = {JSON_INDEX_TYPE: Index, TEXT_INDEX_TYPE: TextIndex, SPECIAL_INDEX_TYPE: SpecialIndex}
+_CLASSES: Dict[str, Type[Index]] = {JSON_INDEX_TYPE: Index, TEXT_INDEX_TYPE: TextIndex,
+                                    SPECIAL_INDEX_TYPE: SpecialIndex}
 
 
-def index_class(index_type: Any) -> type:
+def index_class(index_type: Any) -> Type[Index]:
     """Return the class for ``json`` or ``text``; raise ``CloudantArgumentError(103)`` otherwise."""
     if index_type not in (JSON_INDEX_TYPE, TEXT_INDEX_TYPE):
         raise CloudantArgumentError(103, index_type)
     return _CLASSES[index_type]
 
 
-def list_indexes(database: Any, raw_result: bool = False) -> Union[Dict[str, Any], List[Index]]:
+def list_indexes(database: CouchDatabase, raw_result: bool = False) -> Union[JsonObject, List[Index]]:
     """Return the database's indexes (``GET /{db}/_index``) as index objects, or the raw JSON.
 
     :raises CloudantDatabaseException: code 101 for an index type this library does not know.
     """
-    data = database._endpoint.child("_index").json()
+    data = database._endpoint.child("_index").json_object()
     if raw_result:
         return data
     indexes: List[Index] = []
@@ -225,7 +233,7 @@ def list_indexes(database: Any, raw_result: bool = False) -> Union[Dict[str, Any
     return indexes
 
 
-def create_index(database: Any, design_document_id: Optional[str] = None, index_name: Optional[str] = None,
+def create_index(database: CouchDatabase, design_document_id: Optional[str] = None, index_name: Optional[str] = None,
                  index_type: str = JSON_INDEX_TYPE, partitioned: Optional[bool] = None, **kwargs: Any) -> Index:
     """Build an ``Index``/``TextIndex`` and create it on the server; return it.
 
@@ -236,7 +244,7 @@ def create_index(database: Any, design_document_id: Optional[str] = None, index_
     return index
 
 
-def delete_index(database: Any, design_document_id: str, index_type: str, index_name: str) -> None:
+def delete_index(database: CouchDatabase, design_document_id: str, index_type: str, index_name: str) -> None:
     """Delete an index by design document id, type and name.
 
     :raises CloudantArgumentError: 103 for an index type other than ``json``/``text``.

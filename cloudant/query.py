@@ -15,20 +15,26 @@ from __future__ import annotations
 
 import contextlib
 import functools
-from typing import Any, Dict, Iterator, List, Mapping, Optional
+import json
+from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Mapping, Optional, Type, Union
 
 from ._endpoint import Endpoint
+from ._types import JsonObject
 from ._params import LEGACY_QUERY_TYPES, LEGACY_SEARCH_TYPES, QUERY_ARGS, SEARCH_ARGS, check_partition_key, check_type
 from .error import CloudantArgumentError
 from .result import QueryResult, Result
 from .view import SessionAttribute, json_request, with_own_session
+
+if TYPE_CHECKING:
+    from .client import CouchDB
+    from .database import CouchDatabase
 
 from ._legacy import module_getattr as _module_getattr
 
 __getattr__ = _module_getattr(__name__)  # names python-cloudant 2.15.0 imported into this module
 __all__ = ["Query", "SearchResult"]
 
-class Query(dict):
+class Query(dict[str, Any]):
     """A Mango query of a database: the ``_find`` body, callable.
 
     :param database: the :class:`~cloudant.database.CouchDatabase`.
@@ -48,7 +54,7 @@ class Query(dict):
 
     _r_session = SessionAttribute()
 
-    def __init__(self, database: Any, **kwargs: Any) -> None:
+    def __init__(self, database: CouchDatabase, **kwargs: Any) -> None:
         super().__init__()
         partition_key = kwargs.pop("partition_key", None)
         if partition_key is not None:
@@ -70,17 +76,19 @@ class Query(dict):
             endpoint = endpoint.child("_partition", self._partition_key)
         return with_own_session(self, endpoint.child(action))
 
-    def _client_of_session(self) -> Any:
-        return self._database.client
+    def _client_of_session(self) -> CouchDB:
+        client: CouchDB = self._database.client
+        return client
 
     @property
-    def _encoder(self) -> Any:
+    def _encoder(self) -> Type[json.JSONEncoder]:
         """The JSON encoder of the body: the client's, unless one is assigned."""
-        own = self.__dict__.get("_own_encoder")
-        return own if own is not None else self._database.client.encoder
+        own: Optional[Type[json.JSONEncoder]] = self.__dict__.get("_own_encoder")
+        encoder: Type[json.JSONEncoder] = own if own is not None else self._database.client.encoder
+        return encoder
 
     @_encoder.setter
-    def _encoder(self, encoder: Any) -> None:
+    def _encoder(self, encoder: Type[json.JSONEncoder]) -> None:
         self.__dict__["_own_encoder"] = encoder
 
     @property
@@ -88,7 +96,7 @@ class Query(dict):
         """The ``_find`` URL (below ``/_partition/{key}`` for a partitioned query)."""
         return self._endpoint("_find").url
 
-    def __call__(self, **kwargs: Any) -> Dict[str, Any]:
+    def __call__(self, **kwargs: Any) -> JsonObject:
         """Run the query once (``POST /{db}/_find``) and return the raw JSON.
 
         :param kwargs: body keys overriding this query's for this call (e.g.
@@ -99,7 +107,7 @@ class Query(dict):
         """
         return self._post("_find", kwargs)
 
-    def explain(self, **kwargs: Any) -> Dict[str, Any]:
+    def explain(self, **kwargs: Any) -> JsonObject:
         """Return how the server would run the query (``POST /{db}/_explain``): the index, the range, the options.
 
         :param kwargs: as for calling the query.
@@ -107,11 +115,11 @@ class Query(dict):
         """
         return self._post("_explain", kwargs)
 
-    def _post(self, action: str, overrides: Mapping[str, Any]) -> Dict[str, Any]:
+    def _post(self, action: str, overrides: Mapping[str, Any]) -> JsonObject:
         body = dict(self)
         body.update(overrides)
         body = check_query(body)  # before the database is touched
-        return self._endpoint(action).json("POST", **json_request(body, self._encoder))
+        return self._endpoint(action).json_object("POST", **json_request(body, self._encoder))
 
     @contextlib.contextmanager
     def custom_result(self, **options: Any) -> Iterator[QueryResult]:
@@ -170,7 +178,8 @@ def _checked_against(options: Mapping[str, Any], table: Mapping[str, Any], shown
     return checked
 
 
-def search_endpoint(database: Any, ddoc_id: str, index_name: str, partition_key: Optional[str] = None) -> Endpoint:
+def search_endpoint(database: CouchDatabase, ddoc_id: str, index_name: str,
+                    partition_key: Optional[str] = None) -> Endpoint:
     """The ``_search`` endpoint of an index (below ``/_partition/{key}`` when a key is given)."""
     endpoint = database._endpoint
     if partition_key is not None:
@@ -178,8 +187,8 @@ def search_endpoint(database: Any, ddoc_id: str, index_name: str, partition_key:
     return endpoint.document(design_id(ddoc_id), "_search", _name(index_name))
 
 
-def search(database: Any, ddoc_id: str, index_name: str, partition_key: Optional[str] = None,
-           **params: Any) -> Dict[str, Any]:
+def search(database: CouchDatabase, ddoc_id: str, index_name: str, partition_key: Optional[str] = None,
+           **params: Any) -> JsonObject:
     """Run a search once: ``POST /{db}/_design/{ddoc}/_search/{index}`` with the parameters as a JSON body.
 
     :returns: ``{"total_rows", "bookmark", "rows": [...]}`` plus ``counts``,
@@ -188,7 +197,7 @@ def search(database: Any, ddoc_id: str, index_name: str, partition_key: Optional
     """
     body = check_search(params)
     endpoint = search_endpoint(database, ddoc_id, index_name, partition_key)
-    return endpoint.json("POST", **json_request(body, endpoint.client.encoder))
+    return endpoint.json_object("POST", **json_request(body, endpoint.client.encoder))
 
 
 class SearchResult(QueryResult):
@@ -211,7 +220,7 @@ class SearchResult(QueryResult):
     _rows_field = "rows"
     _iteration_forbids = ()  # a search's limit caps the rows iterated
 
-    def __init__(self, database: Any, ddoc_id: str, index_name: str, partition_key: Optional[str] = None,
+    def __init__(self, database: CouchDatabase, ddoc_id: str, index_name: str, partition_key: Optional[str] = None,
                  **options: Any) -> None:
         page_size = options.pop("page_size", None)
         check_search(options)
@@ -222,7 +231,7 @@ class SearchResult(QueryResult):
         Result.__init__(self, fetch, **options)  # not QueryResult's: "query" is one of the options here
 
 
-def search_analyze(client: Any, analyzer: Any, text: str) -> Dict[str, Any]:
+def search_analyze(client: CouchDB, analyzer: Any, text: str) -> JsonObject:
     """Tokenize ``text`` with a search analyzer (``POST /_search_analyze``); returns ``{"tokens": [...]}``.
 
     :param analyzer: an analyzer name such as ``"standard"``, ``"keyword"``, ``"english"``.
@@ -230,7 +239,8 @@ def search_analyze(client: Any, analyzer: Any, text: str) -> Dict[str, Any]:
     """
     check_type("analyzer", analyzer, (str, dict), code=106)
     check_type("text", text, (str,), code=106)
-    return client._endpoint.child("_search_analyze").json("POST", json_body={"analyzer": analyzer, "text": text})
+    return client._endpoint.child("_search_analyze").json_object("POST", json_body={"analyzer": analyzer,
+                                                                                     "text": text})
 
 
 def design_id(ddoc_id: Any) -> str:
@@ -249,8 +259,9 @@ def _name(index_name: Any) -> str:
     return index_name
 
 
-def query_result(database: Any, partition_key: Optional[str], selector: Dict[str, Any],
-                 fields: Optional[List[str]], raw_result: bool, options: Dict[str, Any]) -> Any:
+def query_result(database: CouchDatabase, partition_key: Optional[str], selector: Dict[str, Any],
+                 fields: Optional[List[str]], raw_result: bool,
+                 options: Dict[str, Any]) -> Union[JsonObject, QueryResult]:
     """What ``get_query_result`` returns: one request's JSON, a :class:`QueryResult`, or ``query.result``."""
     query = Query(database, selector=selector, fields=fields, partition_key=partition_key)
     if raw_result:

@@ -7,9 +7,15 @@ running job.
 """
 from __future__ import annotations
 
-from typing import Any, Dict, Optional
+from typing import TYPE_CHECKING, Any, Dict, Optional
 
+from ._endpoint import Endpoint
+from ._types import JsonObject
 from .error import CloudantArgumentError
+
+if TYPE_CHECKING:
+    from ._client_session import ClientSession
+    from .client import CouchDB
 
 from ._legacy import module_getattr as _module_getattr
 
@@ -28,19 +34,19 @@ class Scheduler:
        before ``connect()`` or kept across a reconnect keeps working.
     """
 
-    def __init__(self, client: Any) -> None:
+    def __init__(self, client: CouchDB) -> None:
         self.client = client
 
     def __repr__(self) -> str:
         return "<Scheduler %s>" % (self.client.server_url,)
 
     @property
-    def _client(self) -> Any:
+    def _client(self) -> CouchDB:
         """The client (python-cloudant's name)."""
         return self.client
 
     @property
-    def _r_session(self) -> Any:
+    def _r_session(self) -> Optional[ClientSession]:
         """The client's HTTP session (python-cloudant's name)."""
         return self.client.r_session
 
@@ -50,10 +56,10 @@ class Scheduler:
         return self._endpoint.url
 
     @property
-    def _endpoint(self) -> Any:
+    def _endpoint(self) -> Endpoint:
         return self.client._endpoint.child("_scheduler")
 
-    def list_docs(self, limit: Optional[int] = None, skip: Optional[int] = None) -> Dict[str, Any]:
+    def list_docs(self, limit: Optional[int] = None, skip: Optional[int] = None) -> JsonObject:
         """Return the state of the replication documents (``GET /_scheduler/docs``).
 
         :param int limit: at most this many documents.
@@ -61,9 +67,9 @@ class Scheduler:
         :returns: ``{"total_rows", "offset", "docs": [...]}``.
         :raises CloudantHTTPError: e.g. :class:`~cloudant.error.BadRequest` for a negative ``limit``.
         """
-        return self._endpoint.child("docs").json(params=_paging(limit, skip))
+        return self._endpoint.child("docs").json_object(params=_paging(limit, skip))
 
-    def get_doc(self, doc_id: str) -> Dict[str, Any]:
+    def get_doc(self, doc_id: str) -> JsonObject:
         """Return the state of one replication document (``GET /_scheduler/docs/_replicator/{doc_id}``).
 
         :param str doc_id: the replication document id (quoted in the URL).
@@ -75,9 +81,9 @@ class Scheduler:
         """
         if not isinstance(doc_id, str) or not doc_id:
             raise CloudantArgumentError(117, "doc_id", str)
-        return self._endpoint.child("docs", "_replicator", doc_id).json()
+        return self._endpoint.child("docs", "_replicator", doc_id).json_object()
 
-    def list_jobs(self, limit: Optional[int] = None, skip: Optional[int] = None) -> Dict[str, Any]:
+    def list_jobs(self, limit: Optional[int] = None, skip: Optional[int] = None) -> JsonObject:
         """Return the running replication jobs (``GET /_scheduler/jobs``).
 
         :param int limit: at most this many jobs.
@@ -85,7 +91,7 @@ class Scheduler:
         :returns: ``{"total_rows", "offset", "jobs": [...]}``.
         :raises CloudantHTTPError: e.g. :class:`~cloudant.error.BadRequest` for a negative ``limit``.
         """
-        return self._endpoint.child("jobs").json(params=_paging(limit, skip))
+        return self._endpoint.child("jobs").json_object(params=_paging(limit, skip))
 
 
 def _paging(limit: Any, skip: Any) -> Dict[str, Any]:

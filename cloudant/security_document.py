@@ -2,9 +2,14 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Optional, Type
+from typing import TYPE_CHECKING, Any, Optional, Type
+
+import requests
 
 from ._endpoint import Endpoint
+
+if TYPE_CHECKING:
+    from .database import CouchDatabase
 
 from ._legacy import module_getattr as _module_getattr
 
@@ -14,7 +19,7 @@ __all__ = ["SecurityDocument"]
 _JSON_HEADERS = {"Content-Type": "application/json"}
 
 
-class SecurityDocument(dict):
+class SecurityDocument(dict[str, Any]):  # subscripted builtin: the MRO stays (dict, object)
     """The security object of a database: ``admins`` and ``members`` (and Cloudant's ``cloudant``).
 
     A ``dict`` of the object's content. Nothing is sent at construction;
@@ -27,7 +32,7 @@ class SecurityDocument(dict):
     :param database: the :class:`~cloudant.database.CouchDatabase` it belongs to.
     """
 
-    def __init__(self, database: Any) -> None:
+    def __init__(self, database: CouchDatabase) -> None:
         super().__init__()
         self._client = database.client
         self._database = database
@@ -38,9 +43,10 @@ class SecurityDocument(dict):
         self._endpoint: Endpoint = database._endpoint.child("_security")
 
     @property
-    def r_session(self) -> Any:
-        """The client's HTTP session."""
-        return self._client.r_session
+    def r_session(self) -> Optional[requests.Session]:
+        """The client's HTTP session (a ``cloudant._client_session.ClientSession``), ``None`` before ``connect()``."""
+        session: Optional[requests.Session] = self._client.r_session
+        return session
 
     @property
     def document_url(self) -> str:
@@ -56,7 +62,7 @@ class SecurityDocument(dict):
 
         :raises CloudantHTTPError: e.g. :class:`~cloudant.error.Forbidden` without admin rights.
         """
-        content = self._endpoint.json()
+        content = self._endpoint.json_object()
         self.clear()
         self.update(content)
 

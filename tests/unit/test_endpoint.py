@@ -218,6 +218,25 @@ def test_exists_raises_for_other_statuses() -> None:
     assert info.value.method == "HEAD"
 
 
+def test_json_object_returns_a_json_object(client: CouchDB) -> None:
+    assert Endpoint(client, SERVER).json_object() == {"ok": True}
+
+
+@pytest.mark.parametrize("body, kind", [([1, 2], "list"), ("text", "str"), (3, "int"), (None, "NoneType")])
+def test_json_object_raises_malformed_response_for_other_json(body: Any, kind: str) -> None:
+    client = connected(lambda seen: (200, {"Content-Type": "application/json"}, json.dumps(body).encode()))
+    with pytest.raises(MalformedResponse) as info:
+        Endpoint(client, SERVER + "/db").json_object("POST", json_body={})
+    assert info.value.method == "POST" and info.value.url == SERVER + "/db"
+    assert str(info.value).endswith("expected a JSON object, got %s" % kind)
+
+
+def test_json_object_raises_malformed_response_for_a_body_that_is_not_json() -> None:
+    client = connected(lambda seen: (200, {}, b"<html>proxy error</html>"))
+    with pytest.raises(MalformedResponse):
+        Endpoint(client, SERVER).json_object()
+
+
 def test_decode_json_helper_raises_malformed_response() -> None:
     client = connected(lambda seen: (200, {}, b"nope"))
     response = Endpoint(client, SERVER).request("GET")
