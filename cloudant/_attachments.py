@@ -14,11 +14,12 @@ import codecs
 import hashlib
 import io
 import json
-from typing import TYPE_CHECKING, Any, Dict, Iterable, Iterator, Optional, Tuple, Type, Union
+from typing import TYPE_CHECKING, Any, Dict, Iterable, Iterator, Optional, Tuple, Type, Union, cast
 
 import requests
 
 from ._endpoint import Endpoint, decode_json, is_real_response, read_body
+from ._types import JsonObject
 from .error import CloudantArgumentError, CloudantConnectionError, CloudantDocumentException, NotFound
 
 if TYPE_CHECKING:
@@ -69,7 +70,8 @@ def put_attachment(document: Document, attachment: str, content_type: str, data:
         request_headers["Content-Type"] = content_type
     params = {"rev": document["_rev"]} if document.get("_rev") else None
     with document._naming():
-        reply = endpoint.json("PUT", data=body, headers=request_headers or None, params=params)
+        # json(), not json_object(): after a refresh the reply is returned as the server sent it, unread.
+        reply = cast(JsonObject, endpoint.json("PUT", data=body, headers=request_headers or None, params=params))
     if synced:
         document.fetch()
         return reply
@@ -91,7 +93,7 @@ def delete_attachment(document: Document, attachment: str, headers: Optional[Dic
         raise CloudantDocumentException(105, attachment)
     request_headers = dict(headers) if headers else None
     with document._naming():
-        reply = endpoint.json("DELETE", params={"rev": document["_rev"]}, headers=request_headers)
+        reply = endpoint.json_object("DELETE", params={"rev": document["_rev"]}, headers=request_headers)
     dict.__setitem__(document, "_rev", reply["rev"])
     attachments = document.get("_attachments")
     if isinstance(attachments, dict):

@@ -5,10 +5,11 @@ its methods are documented there.
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, cast
 
 from ._endpoint import Endpoint
 from ._params import check_usage_period
+from ._types import JsonObject
 from .error import CloudantArgumentError
 
 __all__ = ["CloudantEndpoints"]
@@ -39,7 +40,7 @@ class CloudantEndpoints:
         period = check_usage_period(year, month)
         if period is not None:
             segments += (str(period[0]), str(period[1]))
-        return self._api_v2(*segments).json()
+        return cast(JsonObject, self._api_v2(*segments).json())
 
     def _api_v2(self, *segments: str) -> Endpoint:
         return self._endpoint.child("_api", "v2", *segments)
@@ -47,20 +48,20 @@ class CloudantEndpoints:
     # -- API keys and sharing ------------------------------------------------------------------------------
     def generate_api_key(self) -> Dict[str, Any]:
         """Create an API key and password (``POST /_api/v2/api_keys``): ``{"key", "password", "ok"}``."""
-        return self._api_v2("api_keys").json("POST")
+        return cast(JsonObject, self._api_v2("api_keys").json("POST"))
 
     def shared_databases(self) -> List[str]:
         """Return the names of databases shared with this account (``GET /_api/v2/user/shared_databases``)."""
-        return self._api_v2("user", "shared_databases").json().get("shared_databases", [])
+        return cast(List[str], self._api_v2("user", "shared_databases").json_object().get("shared_databases", []))
 
     # -- CORS ----------------------------------------------------------------------------------------------
     def cors_configuration(self) -> Dict[str, Any]:
         """Return the CORS configuration (``GET /_api/v2/user/config/cors``)."""
-        return self._api_v2("user", "config", "cors").json()
+        return cast(JsonObject, self._api_v2("user", "config", "cors").json())
 
     def cors_origins(self) -> List[str]:
         """Return the allowed CORS origins."""
-        return self.cors_configuration().get("origins", [])
+        return cast(List[str], self.cors_configuration().get("origins", []))
 
     def disable_cors(self) -> Dict[str, Any]:
         """Switch CORS off and clear the origins."""
@@ -88,4 +89,4 @@ class CloudantEndpoints:
             if new_origins != ["*"]:
                 new_origins = list(dict.fromkeys(list(current) + new_origins))
         body = {"enable_cors": enable_cors, "allow_credentials": allow_credentials, "origins": new_origins}
-        return self._api_v2("user", "config", "cors").json("PUT", json_body=body)
+        return cast(JsonObject, self._api_v2("user", "config", "cors").json("PUT", json_body=body))

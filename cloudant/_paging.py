@@ -18,11 +18,11 @@ as :mod:`cloudant.result` names.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Protocol, Tuple
 
 from .error import ResultException
 
-__all__ = ["pages", "rows_of", "KeyPager", "KeysPager", "BookmarkPager"]
+__all__ = ["pages", "rows_of", "Pager", "KeyPager", "KeysPager", "BookmarkPager"]
 
 Row = Dict[str, Any]
 Request = Dict[str, Any]
@@ -32,7 +32,17 @@ Fetch = Callable[..., Mapping[str, Any]]
 _START_OPTIONS = frozenset({"startkey", "start_key", "startkey_docid", "start_key_doc_id", "skip"})
 
 
-def pages(fetch: Fetch, pager: Any) -> Iterator[Row]:
+class Pager(Protocol):
+    """What :func:`pages` needs of a pager (:class:`KeyPager`, :class:`KeysPager`, :class:`BookmarkPager`)."""
+
+    def first(self) -> Optional[Request]:
+        """The keyword arguments of the first ``fetch`` call, or ``None``: nothing to read."""
+
+    def advance(self, reply: Mapping[str, Any]) -> Tuple[List[Row], Optional[Request]]:
+        """The rows of ``reply`` to yield, and the arguments of the next call (``None`` ends the result)."""
+
+
+def pages(fetch: Fetch, pager: Pager) -> Iterator[Row]:
     """Yield every row of a result, one page per ``fetch`` call, as ``pager`` directs.
 
     ``pager.first()`` returns the keyword arguments of the first call (or

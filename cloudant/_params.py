@@ -160,7 +160,7 @@ def _view_value(name: str, value: Any, encoder: Optional[Type[json.JSONEncoder]]
 
 
 def feed_params(options: Mapping[str, Any], table: Mapping[str, Types], pass_through: bool,
-                feed_types: Sequence = FEED_TYPES) -> Params:
+                feed_types: Sequence[str] = FEED_TYPES) -> Params:
     """Check feed options against ``table`` and convert them to query parameters.
 
     :param bool pass_through: accept unknown keys (``_changes`` custom filters).

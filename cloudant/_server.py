@@ -6,10 +6,11 @@ its methods are documented there.
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, cast
 
 from ._endpoint import Endpoint
 from ._params import wire_param
+from ._types import JsonObject
 from .error import CloudantArgumentError
 
 __all__ = ["ServerEndpoints"]
@@ -27,7 +28,7 @@ class ServerEndpoints:
     # -- server endpoints ----------------------------------------------------------------------------------
     def metadata(self) -> Dict[str, Any]:
         """Return the server information (``GET /``): version, vendor, features."""
-        return self._endpoint.json()
+        return cast(JsonObject, self._endpoint.json())
 
     def features(self) -> List[str]:
         """Return the server's optional features (from ``GET /``, read once and kept)."""
@@ -47,11 +48,11 @@ class ServerEndpoints:
     def up(self) -> Dict[str, Any]:
         """Return the server's health (``GET /_up``); a node in maintenance raises
         :class:`~cloudant.error.ServerError`."""
-        return self._endpoint.child("_up").json()
+        return cast(JsonObject, self._endpoint.child("_up").json())
 
     def membership(self) -> Dict[str, List[str]]:
         """Return ``all_nodes`` and ``cluster_nodes`` (``GET /_membership``)."""
-        return self._endpoint.child("_membership").json()
+        return cast(Dict[str, List[str]], self._endpoint.child("_membership").json())
 
     def uuids(self, count: int = 1) -> List[str]:
         """Return ``count`` fresh UUIDs from the server (``GET /_uuids``)."""
@@ -59,11 +60,11 @@ class ServerEndpoints:
             raise CloudantArgumentError(117, "count", int)
         if count < 1:
             raise CloudantArgumentError(118, "count", count)
-        return self._endpoint.child("_uuids").json(params={"count": count})["uuids"]
+        return cast(List[str], self._endpoint.child("_uuids").json_object(params={"count": count})["uuids"])
 
     def active_tasks(self) -> List[Dict[str, Any]]:
         """Return the running tasks: compactions, indexing, replications (``GET /_active_tasks``)."""
-        return self._endpoint.child("_active_tasks").json()
+        return cast(List[JsonObject], self._endpoint.child("_active_tasks").json())
 
     def all_dbs(self, **options: Any) -> List[str]:
         """Return the names of all databases (``GET /_all_dbs``).
@@ -72,24 +73,24 @@ class ServerEndpoints:
             (plain names: they are sent JSON-encoded, as CouchDB requires).
         """
         params = {name: wire_param(name, value) for name, value in options.items() if value is not None}
-        return self._endpoint.child("_all_dbs").json(params=params or None)
+        return cast(List[str], self._endpoint.child("_all_dbs").json(params=params or None))
 
     # -- resharding ----------------------------------------------------------------------------------------
     def reshard_summary(self) -> Dict[str, Any]:
         """Return the resharding summary: state and job counts (``GET /_reshard``)."""
-        return self._reshard().json()
+        return cast(JsonObject, self._reshard().json())
 
     def reshard_state(self) -> Dict[str, Any]:
         """Return whether resharding is ``running`` or ``stopped`` (``GET /_reshard/state``)."""
-        return self._reshard("state").json()
+        return cast(JsonObject, self._reshard("state").json())
 
     def set_reshard_state(self, state: str, reason: Optional[str] = None) -> Dict[str, Any]:
         """Start (``"running"``) or stop (``"stopped"``) resharding on the cluster (``PUT /_reshard/state``)."""
-        return self._reshard("state").json("PUT", json_body=_state_body(state, reason))
+        return cast(JsonObject, self._reshard("state").json("PUT", json_body=_state_body(state, reason)))
 
     def reshard_jobs(self) -> Dict[str, Any]:
         """Return every resharding job (``GET /_reshard/jobs``)."""
-        return self._reshard("jobs").json()
+        return cast(JsonObject, self._reshard("jobs").json())
 
     def create_reshard_job(self, db: Optional[str] = None, node: Optional[str] = None,
                            range: Optional[str] = None, shard: Optional[str] = None,  # noqa: A002
@@ -105,23 +106,25 @@ class ServerEndpoints:
             raise CloudantArgumentError(139, "db", "shard")
         body = {"type": type, "db": db, "node": node, "range": range, "shard": shard,
                 "error_if_exists": error_if_exists}
-        return self._reshard("jobs").json("POST", json_body={k: v for k, v in body.items() if v is not None})
+        reply = self._reshard("jobs").json("POST", json_body={k: v for k, v in body.items() if v is not None})
+        return cast(List[JsonObject], reply)
 
     def reshard_job(self, job_id: str) -> Dict[str, Any]:
         """Return one resharding job (``GET /_reshard/jobs/{id}``)."""
-        return self._reshard("jobs", job_id).json()
+        return cast(JsonObject, self._reshard("jobs", job_id).json())
 
     def delete_reshard_job(self, job_id: str) -> Dict[str, Any]:
         """Stop and remove a resharding job (``DELETE /_reshard/jobs/{id}``)."""
-        return self._reshard("jobs", job_id).json("DELETE")
+        return cast(JsonObject, self._reshard("jobs", job_id).json("DELETE"))
 
     def reshard_job_state(self, job_id: str) -> Dict[str, Any]:
         """Return a job's state (``GET /_reshard/jobs/{id}/state``)."""
-        return self._reshard("jobs", job_id, "state").json()
+        return cast(JsonObject, self._reshard("jobs", job_id, "state").json())
 
     def set_reshard_job_state(self, job_id: str, state: str, reason: Optional[str] = None) -> Dict[str, Any]:
         """Resume (``"running"``) or stop (``"stopped"``) one job (``PUT /_reshard/jobs/{id}/state``)."""
-        return self._reshard("jobs", job_id, "state").json("PUT", json_body=_state_body(state, reason))
+        reply = self._reshard("jobs", job_id, "state").json("PUT", json_body=_state_body(state, reason))
+        return cast(JsonObject, reply)
 
     def _reshard(self, *segments: str) -> Endpoint:
         for segment in segments:

@@ -29,11 +29,17 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from typing import Any, Optional, Protocol, Union
+from typing import TYPE_CHECKING, Optional, Protocol, Union
 
+from ._endpoint import Endpoint
+from ._types import JsonObject, JsonValue
 from .error import CloudantException, Conflict, NotFound
 
-__all__ = ["CheckpointStore", "FileCheckpoint", "LocalDocumentCheckpoint", "FeedCheckpoint", "checkpoint_store"]
+if TYPE_CHECKING:
+    from .database import CouchDatabase
+
+__all__ = ["CheckpointStore", "CheckpointLike", "FileCheckpoint", "LocalDocumentCheckpoint", "FeedCheckpoint",
+           "checkpoint_store"]
 
 _SAVE_ATTEMPTS = 5
 
@@ -41,11 +47,15 @@ _SAVE_ATTEMPTS = 5
 class CheckpointStore(Protocol):
     """What a feed needs of a checkpoint store."""
 
-    def load(self) -> Any:
+    def load(self) -> JsonValue:
         """Return the stored sequence, or ``None`` when nothing is stored yet."""
 
-    def save(self, seq: Any) -> None:
+    def save(self, seq: JsonValue) -> None:
         """Store ``seq`` durably, replacing the stored one."""
+
+
+#: What a feed's ``checkpoint=`` takes: a file path or a :class:`CheckpointStore`.
+CheckpointLike = Union[str, "os.PathLike[str]", CheckpointStore]
 
 
 class FileCheckpoint:
@@ -64,7 +74,7 @@ class FileCheckpoint:
     def __repr__(self) -> str:
         return "FileCheckpoint(%r)" % (self.path,)
 
-    def load(self) -> Any:
+    def load(self) -> JsonValue:
         """Return the stored sequence, or ``None`` when the file does not exist.
 
         :raises CloudantException: when the file is not a checkpoint (not JSON, or no ``seq``).
@@ -82,7 +92,7 @@ class FileCheckpoint:
             raise CloudantException("checkpoint file %s holds no seq" % (self.path,))
         return content["seq"]
 
-    def save(self, seq: Any) -> None:
+    def save(self, seq: JsonValue) -> None:
         """Replace the file's content with ``seq`` atomically and durably."""
         directory = os.path.dirname(os.path.abspath(self.path))
         data = json.dumps({"seq": seq}, ensure_ascii=False).encode("utf-8") + b"\n"
@@ -134,7 +144,7 @@ class LocalDocumentCheckpoint:
     :param str name: the document name, without the ``_local/`` prefix.
     """
 
-    def __init__(self, database: Any, name: str) -> None:
+    def __init__(self, database: CouchDatabase, name: str) -> None:
         if not isinstance(name, str) or not name:
             raise ValueError("a checkpoint document needs a non-empty name")
         self.database = database
@@ -150,31 +160,31 @@ class LocalDocumentCheckpoint:
         """``_local/<name>``."""
         return "_local/" + self.name
 
-    def _endpoint(self) -> Any:
+    def _endpoint(self) -> Endpoint:
         return self.database._endpoint.document(self.doc_id)
 
-    def _fetch(self) -> Optional[dict]:
+    def _fetch(self) -> Optional[JsonObject]:
         try:
-            doc = self._endpoint().json()
+            doc = self._endpoint().json_object()
         except NotFound:
             self._rev = None
             return None
         self._rev = doc.get("_rev")
         return doc
 
-    def load(self) -> Any:
+    def load(self) -> JsonValue:
         """Return the stored sequence (``GET /{db}/_local/{name}``), or ``None`` when there is no document."""
         doc = self._fetch()
         return None if doc is None else doc.get("seq")
 
-    def save(self, seq: Any) -> None:
+    def save(self, seq: JsonValue) -> None:
         """Write ``seq`` (``PUT /{db}/_local/{name}``), retrying with the current revision on a conflict."""
         for attempt in range(_SAVE_ATTEMPTS):
-            body = {"seq": seq}
+            body: JsonObject = {"seq": seq}
             if self._rev is not None:
                 body["_rev"] = self._rev
             try:
-                reply = self._endpoint().json("PUT", json_body=body)
+                reply = self._endpoint().json_object("PUT", json_body=body)
             except Conflict:
                 if attempt == _SAVE_ATTEMPTS - 1:
                     raise
@@ -184,7 +194,7 @@ class LocalDocumentCheckpoint:
             return
 
 
-def checkpoint_store(value: Any) -> Any:
+def checkpoint_store(value: CheckpointLike) -> CheckpointStore:
     """A store for ``value``: a path (``str`` or path-like) becomes a :class:`FileCheckpoint`; an object with
     ``load`` and ``save`` methods is used as it is.
 
@@ -205,13 +215,13 @@ class FeedCheckpoint:
     :param since: the ``since`` the feed was given (``None`` when none: the stored sequence is used).
     """
 
-    def __init__(self, store: Any, since: Any = None) -> None:
+    def __init__(self, store: CheckpointLike, since: JsonValue = None) -> None:
         self.store = checkpoint_store(store)
         self._since_given = since is not None
         self._loaded = False
-        self._saved: Any = since
+        self._saved: JsonValue = since
 
-    def start_seq(self) -> Any:
+    def start_seq(self) -> JsonValue:
         """The sequence to start from: the ``since`` given, else the stored one (read once), else ``None``."""
         if not self._loaded:
             self._loaded = True
@@ -219,7 +229,7 @@ class FeedCheckpoint:
                 self._saved = self.store.load()
         return self._saved
 
-    def record(self, seq: Any) -> None:
+    def record(self, seq: JsonValue) -> None:
         """Store ``seq`` (the sequence of the last change the caller took) unless it is stored already.
 
         ``None`` and ``"now"`` (not a position) are never stored.
@@ -230,6 +240,6 @@ class FeedCheckpoint:
         self._saved = seq
 
     @property
-    def saved(self) -> Any:
+    def saved(self) -> JsonValue:
         """The sequence stored last (or read from the store)."""
         return self._saved

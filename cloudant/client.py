@@ -12,7 +12,7 @@ import json
 import logging
 import platform
 import warnings
-from typing import Any, Dict, List, Optional, Type, Union
+from typing import Any, Dict, FrozenSet, List, Optional, Set, Tuple, Type, TypeVar, Union, cast, overload
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from . import __version__
@@ -36,6 +36,7 @@ __getattr__ = _module_getattr(__name__)  # names python-cloudant 2.15.0 imported
 __all__ = ["CouchDB", "Cloudant"]
 
 LOG = logging.getLogger("cloudant")
+_T = TypeVar("_T")
 
 USER_AGENT = "python-cloudant/{0}/Python/{1}/{2}/{3}".format(
     __version__, platform.python_version(), platform.system(), platform.machine())
@@ -47,7 +48,7 @@ _CLIENT_OPTIONS = frozenset({
 _SHARE_ROLES = ("_reader", "_writer", "_admin", "_replicator", "_db_updates", "_design", "_shards", "_security")
 
 
-class CouchDB(ServerEndpoints, dict):
+class CouchDB(ServerEndpoints, dict[str, CouchDatabase]):  # subscripted builtin: the bases stay (..., dict)
     """A client of an Apache CouchDB server (or anything speaking its API).
 
     :param str user: user name, or ``None`` (admin party, or credentials in ``url``).
@@ -83,7 +84,7 @@ class CouchDB(ServerEndpoints, dict):
     """
 
     _DATABASE_CLASS: Type[CouchDatabase] = CouchDatabase
-    _extra_options: frozenset = frozenset()
+    _extra_options: FrozenSet[str] = frozenset()
 
     def __init__(self, user: Optional[str], auth_token: Optional[str], admin_party: bool = False,
                  **kwargs: Any) -> None:
@@ -130,7 +131,7 @@ class CouchDB(ServerEndpoints, dict):
         """
         self._close_session()
         session = self._new_session()
-        session.mount(self.server_url, self.adapter or Replay429Adapter())
+        session.mount(self._session_server_url(), self.adapter or Replay429Adapter())
         session.headers["User-Agent"] = USER_AGENT
         if self._client_user_header:
             session.headers.update(self._client_user_header)
@@ -146,12 +147,18 @@ class CouchDB(ServerEndpoints, dict):
         options = {"auto_renew": self._auto_renew, "timeout": self._timeout}
         if self.admin_party:
             return ClientSession(timeout=self._timeout)
+        server_url = self._session_server_url()
         if self._use_basic_auth:
-            return BasicSession(self._user, self._auth_token, self.server_url, **options)
+            return BasicSession(self._user, self._auth_token, server_url, **options)
         if self._use_iam:
-            return IAMSession(self._auth_token, self.server_url, self._iam_client_id, self._iam_client_secret,
+            return IAMSession(self._auth_token, server_url, self._iam_client_id, self._iam_client_secret,
                               token_url=self._iam_token_url, **options)
-        return CookieSession(self._user, self._auth_token, self.server_url, **options)
+        return CookieSession(self._user, self._auth_token, server_url, **options)
+
+    def _session_server_url(self) -> str:
+        """:attr:`server_url` for the session: a client built without ``url`` has ``None`` there, which the
+        session classes and ``requests`` refuse with a ``TypeError`` when connecting, as in python-cloudant."""
+        return cast(str, self.server_url)
 
     def disconnect(self) -> None:
         """Log out, close the HTTP session and empty the database cache."""
@@ -289,6 +296,12 @@ class CouchDB(ServerEndpoints, dict):
             self._endpoint.child(name).exists()  # an illegal name: the server answers 400, raised here
             return None
         return database if database.exists() else None
+
+    @overload
+    def get(self, key: str, default: None = None, remote: bool = False) -> Optional[CouchDatabase]: ...
+
+    @overload
+    def get(self, key: str, default: _T, remote: bool = False) -> Union[CouchDatabase, _T]: ...
 
     def get(self, key: str, default: Any = None, remote: bool = False) -> Any:
         """Return the cached database object, or ``default``; ``remote=True`` asks the server."""
@@ -455,7 +468,7 @@ class Cloudant(CloudantEndpoints, CouchDB):
         return cls(None, api_key, **kwargs)
 
 
-def _warn_ignored(where: str, names: set) -> None:
+def _warn_ignored(where: str, names: Set[str]) -> None:
     """Warn that keyword arguments python-cloudant accepted (and ignored) do nothing here either."""
     if names:
         warnings.warn("%s(): keyword argument(s) %s have no effect and are ignored"
@@ -483,7 +496,7 @@ def _client_exception_103(err: CloudantException) -> CloudantClientException:
     return exc
 
 
-def _split_url(url: Optional[str]):
+def _split_url(url: Optional[str]) -> Tuple[Optional[str], Optional[str], Optional[str]]:
     """Return the URL without user info or trailing ``/``, and the user name and password it held."""
     if not url:
         return None, None, None

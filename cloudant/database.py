@@ -11,17 +11,27 @@ from __future__ import annotations
 
 import contextlib
 from collections import deque
-from typing import Any, Deque, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Type
+from typing import TYPE_CHECKING, Any, Deque, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, Type, cast
 
-from ._endpoint import DESIGN_PREFIX, Endpoint, quote_segment
-from ._params import CHANGES_ARGS, check_document_id, check_partition_key, check_type
-from .design_document import DesignDocument
+import requests
+
+from ._database_endpoints import DatabaseEndpoints, database_endpoint
+from ._endpoint import DESIGN_PREFIX, Endpoint
+from ._params import CHANGES_ARGS, check_document_id, check_type
+from ._types import JsonObject
+from .design_document import (DesignDocument, list_function_result, show_function_result, update_handler_result,
+                              view_result)
 from .document import Document
-from .error import CloudantArgumentError, CloudantDatabaseException, Conflict, MalformedResponse, NotFound
+from .error import CloudantArgumentError, CloudantDatabaseException, Conflict, NotFound
 from .feed import Feed, FeedTarget, InfiniteFeed
+from .index import Index, create_index, delete_index, list_indexes
+from .query import query_result, search, search_analyze
 from .result import Result
 from .security_document import SecurityDocument
 from .view import query_view
+
+if TYPE_CHECKING:
+    from .client import CouchDB
 
 from ._legacy import module_getattr as _module_getattr
 
@@ -35,7 +45,7 @@ ITERATION_CACHE_LIMIT = 1000
 SHARE_ROLES = ("_reader", "_writer", "_admin", "_replicator", "_db_updates", "_design", "_shards", "_security")
 
 
-class CouchDatabase(dict):
+class CouchDatabase(DatabaseEndpoints, dict[str, Document]):  # subscripted builtin: the MRO stays (..., dict)
     """A database on a CouchDB server: a ``dict`` of the document objects it has handed out.
 
     Nothing is sent at construction.
@@ -46,7 +56,7 @@ class CouchDatabase(dict):
     :param bool partitioned: the database is (or is to be created) partitioned.
     """
 
-    def __init__(self, client: Any, database_name: str, fetch_limit: int = 100, partitioned: bool = False) -> None:
+    def __init__(self, client: CouchDB, database_name: str, fetch_limit: int = 100, partitioned: bool = False) -> None:
         super().__init__()
         check_type("fetch_limit", fetch_limit, (int,))
         if fetch_limit < 1:
@@ -56,15 +66,15 @@ class CouchDatabase(dict):
         self._fetch_limit = fetch_limit
         self._partitioned = partitioned
         self._database_host = client.server_url
-        self._endpoint: Endpoint = _database_endpoint(client, database_name)
-        self._user_context: Optional[tuple] = None
+        self._endpoint: Endpoint = database_endpoint(client, database_name)
+        self._user_context: Optional[Tuple[Tuple[Any, Any], Any]] = None  # ((session, user), userCtx)
 
     def __repr__(self) -> str:
         return "<%s %r>" % (type(self).__name__, self.database_name)
 
     # -- properties ----------------------------------------------------------------------------------------
     @property
-    def r_session(self) -> Any:
+    def r_session(self) -> Optional[requests.Session]:
         """The client's HTTP session."""
         return self.client.r_session
 
@@ -72,11 +82,6 @@ class CouchDatabase(dict):
     def admin_party(self) -> bool:
         """True when the client sends no credentials."""
         return self.client.admin_party
-
-    @property
-    def database_url(self) -> str:
-        """The database URL (name quoted)."""
-        return self._endpoint.url
 
     @property
     def creds(self) -> Optional[Dict[str, Any]]:
@@ -96,46 +101,12 @@ class CouchDatabase(dict):
             self._user_context = (key, session.get("userCtx"))
         return {"basic_auth": self.client.basic_auth_str(), "user_ctx": self._user_context[1]}
 
-    def database_partition_url(self, partition_key: str) -> str:
-        """The URL of a partition: ``{server}/{db}/_partition/{key}``.
-
-        :raises CloudantArgumentError: code 141 for an illegal partition key.
-        """
-        return self._partition(partition_key).url
-
-    def _partition(self, partition_key: str, *segments: str) -> Endpoint:
-        return self._endpoint.child("_partition", check_partition_key(partition_key), *segments)
-
     @property
-    def result(self) -> Any:
+    def result(self) -> Result:
         """A :class:`~cloudant.result.Result` over ``_all_docs`` (nothing is sent until it is used)."""
         return Result(self.all_docs)
 
     # -- the database itself -------------------------------------------------------------------------------
-    def exists(self) -> bool:
-        """Return True when the database exists (``HEAD /{db}``)."""
-        return self._endpoint.exists()
-
-    def metadata(self) -> Dict[str, Any]:
-        """Return the database information (``GET /{db}``)."""
-        return self._endpoint.json()
-
-    def doc_count(self) -> int:
-        """Return the number of documents (not counting deleted ones)."""
-        return self.metadata()["doc_count"]
-
-    def is_partitioned(self) -> bool:
-        """Ask the server whether the database is partitioned (``GET /{db}`` ``props.partitioned``)."""
-        self._partitioned = bool((self.metadata().get("props") or {}).get("partitioned", False))
-        return self._partitioned
-
-    def partition_metadata(self, partition_key: str) -> Dict[str, Any]:
-        """Return a partition's information (``GET /{db}/_partition/{key}``).
-
-        :raises CloudantArgumentError: code 141 for an illegal partition key, before any request.
-        """
-        return self._partition(partition_key).json()
-
     def _load_properties(self) -> bool:
         """Read the database's metadata; False when it does not exist."""
         response = self._endpoint.request("GET", allow_status=(404,))
@@ -166,38 +137,6 @@ class CouchDatabase(dict):
     def delete(self) -> None:
         """Delete the database (``DELETE /{db}``)."""
         self._endpoint.request("DELETE")
-
-    def get_revision_limit(self) -> int:
-        """Return how many revisions of each document the database keeps (``GET /{db}/_revs_limit``).
-
-        :raises CloudantDatabaseException: code 400 (python-cloudant's code) when the reply is not an integer.
-        """
-        limit = self._endpoint.child("_revs_limit").json()
-        if isinstance(limit, bool) or not isinstance(limit, int):
-            raise CloudantDatabaseException(400, limit)
-        return limit
-
-    def set_revision_limit(self, limit: int) -> Dict[str, Any]:
-        """Set how many revisions of each document the database keeps (``PUT /{db}/_revs_limit``).
-
-        :raises CloudantArgumentError: unless ``limit`` is a positive integer, before any request.
-        """
-        check_type("limit", limit, (int,))
-        if limit < 1:
-            raise CloudantArgumentError(118, "limit", limit)
-        return self._endpoint.child("_revs_limit").json("PUT", json_body=limit)
-
-    def view_cleanup(self) -> Dict[str, Any]:
-        """Remove index files no design document needs any more (``POST /{db}/_view_cleanup``)."""
-        return self._endpoint.child("_view_cleanup").json("POST", headers=_JSON_HEADERS)
-
-    def compact(self) -> Dict[str, Any]:
-        """Start compacting the database (``POST /{db}/_compact``); it runs in the background."""
-        return self._endpoint.child("_compact").json("POST", headers=_JSON_HEADERS)
-
-    def shards(self) -> Dict[str, Any]:
-        """Return the database's shard map (``GET /{db}/_shards``)."""
-        return self._endpoint.child("_shards").json()
 
     # -- documents -----------------------------------------------------------------------------------------
     def _document_class(self, doc_id: Any) -> Type[Document]:
@@ -244,9 +183,10 @@ class CouchDatabase(dict):
         super().__setitem__(doc["_id"], doc)
         return doc
 
-    def design_documents(self) -> List[Dict[str, Any]]:
+    def design_documents(self) -> List[JsonObject]:
         """Return the ``_all_docs`` rows of every design document, documents included."""
-        return self.all_docs(startkey=DESIGN_PREFIX, endkey="_design0", include_docs=True)["rows"]
+        rows = self.all_docs(startkey=DESIGN_PREFIX, endkey="_design0", include_docs=True)["rows"]
+        return cast(List[JsonObject], rows)
 
     def list_design_documents(self) -> List[str]:
         """Return the ids of every design document."""
@@ -271,7 +211,7 @@ class CouchDatabase(dict):
         return security
 
     # -- _all_docs -----------------------------------------------------------------------------------------
-    def all_docs(self, **kwargs: Any) -> Dict[str, Any]:
+    def all_docs(self, **kwargs: Any) -> JsonObject:
         """Query ``_all_docs``: ``GET /{db}/_all_docs``, or ``POST`` with ``{"keys": [...]}`` when ``keys`` is given.
 
         :param kwargs: view options: ``include_docs``, ``limit``, ``skip``,
@@ -279,18 +219,14 @@ class CouchDatabase(dict):
         :returns: the raw JSON response (``total_rows``, ``offset``, ``rows``).
         :raises CloudantArgumentError: for an unknown or ill-typed option, before any request.
         """
-        return query_view(self._endpoint.child("_all_docs"), kwargs)
-
-    def partitioned_all_docs(self, partition_key: str, **kwargs: Any) -> Dict[str, Any]:
-        """Query one partition's ``_all_docs`` (``/{db}/_partition/{key}/_all_docs``), as :meth:`all_docs`."""
-        return query_view(self._partition(partition_key, "_all_docs"), kwargs)
+        return cast(JsonObject, query_view(self._endpoint.child("_all_docs"), kwargs))
 
     @contextlib.contextmanager
-    def custom_result(self, **options: Any) -> Iterator[Any]:
+    def custom_result(self, **options: Any) -> Iterator[Result]:
         """A context manager yielding ``Result(self.all_docs, **options)``; nothing is sent until it is used."""
         yield Result(self.all_docs, **options)
 
-    def _rows(self, **options: Any) -> Iterator[Dict[str, Any]]:
+    def _rows(self, **options: Any) -> Iterator[JsonObject]:
         """Every ``_all_docs`` row, read page by page through the one paging engine."""
         return iter(Result(self.all_docs, **options))
 
@@ -355,7 +291,7 @@ class CouchDatabase(dict):
         except KeyError:
             return default
 
-    def __iter__(self, remote: bool = True) -> Iterator[Document]:
+    def __iter__(self, remote: bool = True) -> Iterator[Document]:  # type: ignore[override]
         """Yield every document of the database, read ``fetch_limit`` at a time; ``remote=False``: the cached ones.
 
         As in python-cloudant, each document yielded is also cached (replacing
@@ -385,56 +321,9 @@ class CouchDatabase(dict):
 
     def _uncache(self, doc: Document) -> None:
         """Drop ``doc`` from the cache unless the cache now holds another object under its id."""
-        doc_id = doc.get("_id")
+        doc_id = cast(str, doc.get("_id"))
         if dict.get(self, doc_id) is doc:
             dict.__delitem__(self, doc_id)
-
-    # -- bulk and revisions --------------------------------------------------------------------------------
-    def bulk_docs(self, docs: Iterable[Mapping[str, Any]], raise_on_error: bool = False) -> List[Dict[str, Any]]:
-        """Write many documents in one request (``POST /{db}/_bulk_docs``).
-
-        Each document succeeds or fails on its own. The reply has one result
-        per document, in order: ``{"ok", "id", "rev"}`` or ``{"id", "error",
-        "reason"}``. :class:`~cloudant.document.Document` objects that were
-        written get their new ``_id`` and ``_rev``.
-
-        :param docs: the documents (dicts; ``_deleted: true`` deletes).
-        :param bool raise_on_error: raise when any document failed.
-        :returns: the per-document results.
-        :raises CloudantDatabaseException: code 102 with ``raise_on_error``,
-            naming every failed document; its ``results`` attribute holds all
-            results and ``failures`` the failed ones.
-        :raises MalformedResponse: when the reply does not hold one result per document.
-
-        .. versionchanged:: 3.0
-           ``raise_on_error`` added; written :class:`~cloudant.document.Document`
-           objects get their new ``_rev``.
-        """
-        docs = list(docs)
-        for doc in docs:
-            if not isinstance(doc, Mapping):
-                raise CloudantArgumentError(117, "docs", "a list of dicts")
-        endpoint = self._endpoint.child("_bulk_docs")
-        results = endpoint.json("POST", json_body={"docs": docs})
-        if not isinstance(results, list) or len(results) != len(docs):
-            raise MalformedResponse("POST", endpoint.url, "expected %d results, got %r" % (len(docs), results))
-        for doc, result in zip(docs, results):
-            if isinstance(doc, Document) and "error" not in result and result.get("rev"):
-                dict.update(doc, _id=result["id"], _rev=result["rev"])
-        if raise_on_error:
-            _raise_for_failures(results)
-        return results
-
-    def missing_revisions(self, doc_id: str, *revisions: str) -> List[str]:
-        """Return which of ``revisions`` of the document the database lacks (``POST /{db}/_missing_revs``)."""
-        body = {check_document_id(doc_id): list(revisions)}
-        reply = self._endpoint.child("_missing_revs").json("POST", json_body=body)
-        return (reply.get("missing_revs") or {}).get(doc_id, [])
-
-    def revisions_diff(self, doc_id: str, *revisions: str) -> Dict[str, Any]:
-        """Return which of ``revisions`` the database lacks, with possible ancestors (``POST /{db}/_revs_diff``)."""
-        body = {check_document_id(doc_id): list(revisions)}
-        return self._endpoint.child("_revs_diff").json("POST", json_body=body)
 
     # -- feeds ---------------------------------------------------------------------------------------------
     def changes(self, raw_data: bool = False, **kwargs: Any) -> Feed:
@@ -463,13 +352,11 @@ class CouchDatabase(dict):
             ``page_size`` for the result.
         :raises CloudantArgumentError: for a bad option, before any request.
         """
-        from .design_document import view_result
         return view_result(self, ddoc_id, view_name, None, raw_result, kwargs)
 
     def get_partitioned_view_result(self, partition_key: str, ddoc_id: str, view_name: str,
                                     raw_result: bool = False, **kwargs: Any) -> Any:
         """As :meth:`get_view_result`, within one partition (``/{db}/_partition/{key}/_design/...``)."""
-        from .design_document import view_result
         return view_result(self, ddoc_id, view_name, partition_key, raw_result, kwargs)
 
     def get_list_function_result(self, ddoc_id: str, list_name: str, view_name: str, **kwargs: Any) -> str:
@@ -477,7 +364,6 @@ class CouchDatabase(dict):
 
         ``GET /{db}/_design/{ddoc}/_list/{list}/{view}`` with view options (``POST`` with ``keys``).
         """
-        from .design_document import list_function_result
         return list_function_result(self, ddoc_id, list_name, view_name, kwargs)
 
     def get_show_function_result(self, ddoc_id: str, show_name: str, doc_id: Optional[str] = None) -> str:
@@ -486,7 +372,6 @@ class CouchDatabase(dict):
         .. versionchanged:: 3.0
            The document id is quoted; without one the function runs with no document.
         """
-        from .design_document import show_function_result
         return show_function_result(self, ddoc_id, show_name, doc_id)
 
     def update_handler_result(self, ddoc_id: str, handler_name: str, doc_id: Optional[str] = None,
@@ -496,26 +381,22 @@ class CouchDatabase(dict):
         ``PUT /{db}/_design/{ddoc}/_update/{handler}/{doc_id}``, or ``POST`` without a document id;
         ``params`` go in the query string, ``data`` is the raw body (a dict is form-encoded).
         """
-        from .design_document import update_handler_result
         return update_handler_result(self, ddoc_id, handler_name, doc_id, data, params)
 
     def get_query_indexes(self, raw_result: bool = False) -> Any:
         """Return the Mango indexes (``GET /{db}/_index``) as :class:`~cloudant.index.Index` objects, or raw JSON."""
-        from .index import list_indexes
         return list_indexes(self, raw_result)
 
     def create_query_index(self, design_document_id: Optional[str] = None, index_name: Optional[str] = None,
-                           index_type: str = "json", partitioned: Optional[bool] = None, **kwargs: Any) -> Any:
+                           index_type: str = "json", partitioned: Optional[bool] = None, **kwargs: Any) -> Index:
         """Create a Mango index (``POST /{db}/_index``) and return it; ``kwargs`` are its definition (``fields``...).
 
         :raises CloudantArgumentError: code 103 for a type other than ``json``/``text``, 145 without fields.
         """
-        from .index import create_index
         return create_index(self, design_document_id, index_name, index_type, partitioned, **kwargs)
 
     def delete_query_index(self, design_document_id: str, index_type: str, index_name: str) -> None:
         """Delete a Mango index (``DELETE /{db}/_index/{ddoc}/{type}/{name}``)."""
-        from .index import delete_index
         delete_index(self, design_document_id, index_type, index_name)
 
     def get_query_result(self, selector: Dict[str, Any], fields: Optional[List[str]] = None,
@@ -526,14 +407,12 @@ class CouchDatabase(dict):
         :param kwargs: ``sort``, ``limit``, ``skip``, ``bookmark``, ``use_index``, ``r``, CouchDB 3's
             ``execution_stats``, ``conflicts``, ``stable``, ``update``, and ``page_size`` for the result.
         """
-        from .query import query_result
         return query_result(self, None, selector, fields, raw_result, kwargs)
 
     def get_partitioned_query_result(self, partition_key: str, selector: Dict[str, Any],
                                      fields: Optional[List[str]] = None, raw_result: bool = False,
                                      **kwargs: Any) -> Any:
         """As :meth:`get_query_result`, within one partition (``POST /{db}/_partition/{key}/_find``)."""
-        from .query import query_result
         return query_result(self, partition_key, selector, fields, raw_result, kwargs)
 
 
@@ -546,18 +425,6 @@ def _possible_id(key: object) -> bool:
         return False
     check_document_id(key)
     return True
-
-
-def _raise_for_failures(results: Sequence[Dict[str, Any]]) -> None:
-    failures = [result for result in results if "error" in result]
-    if not failures:
-        return
-    listing = "; ".join("%r: %s (%s)" % (failure.get("id"), failure.get("error"), failure.get("reason"))
-                        for failure in failures)
-    error = CloudantDatabaseException(102, len(failures), len(results), listing)
-    error.results = list(results)  # type: ignore[attr-defined]
-    error.failures = failures  # type: ignore[attr-defined]
-    raise error
 
 
 class CloudantDatabase(CouchDatabase):
@@ -575,11 +442,11 @@ class CloudantDatabase(CouchDatabase):
     def _security_endpoint(self) -> Endpoint:
         return self.client._endpoint.child("_api", "v2", "db", self.database_name, "_security")
 
-    def security_document(self) -> Dict[str, Any]:
+    def security_document(self) -> JsonObject:
         """Return the security object as a plain ``dict`` (``GET /{db}/_security``)."""
         return dict(self.get_security_document())
 
-    def share_database(self, username: str, roles: Optional[Sequence[str]] = None) -> Dict[str, Any]:
+    def share_database(self, username: str, roles: Optional[Sequence[str]] = None) -> JsonObject:
         """Give ``username`` (a user or API key) ``roles`` on the database (``PUT /_api/v2/db/{db}/_security``).
 
         :param str username: the user name or API key.
@@ -599,46 +466,34 @@ class CloudantDatabase(CouchDatabase):
         sharing = dict(security.get("cloudant") or {})
         sharing[username] = list(dict.fromkeys(roles))
         security["cloudant"] = sharing
-        return self._security_endpoint().json("PUT", json_body=security)
+        return cast(JsonObject, self._security_endpoint().json("PUT", json_body=security))
 
-    def unshare_database(self, username: str) -> Dict[str, Any]:
+    def unshare_database(self, username: str) -> JsonObject:
         """Take every role on the database away from ``username`` (``PUT /_api/v2/db/{db}/_security``)."""
         check_type("username", username, (str,))
         security = self.security_document()
         sharing = dict(security.get("cloudant") or {})
         sharing.pop(username, None)
         security["cloudant"] = sharing
-        return self._security_endpoint().json("PUT", json_body=security)
+        return cast(JsonObject, self._security_endpoint().json("PUT", json_body=security))
 
     # -- search (the logic lives in cloudant.query) -----------------------------------------------------
-    def get_search_result(self, ddoc_id: str, index_name: str, **query_params: Any) -> Dict[str, Any]:
+    def get_search_result(self, ddoc_id: str, index_name: str, **query_params: Any) -> JsonObject:
         """Run a search (``POST /{db}/_design/{ddoc}/_search/{index}``) and return the raw JSON.
 
         :param query_params: ``query`` or ``q`` (exactly one), ``sort``, ``limit``, ``bookmark``,
             ``include_docs``, ``counts``, ``ranges``, ``drilldown``, ``group_field``, ``highlight_fields``...
         :raises CloudantArgumentError: 104 without exactly one of ``query``/``q``, 105 unknown, 106 wrong type.
         """
-        from .query import search
         return search(self, ddoc_id, index_name, None, **query_params)
 
     def get_partitioned_search_result(self, partition_key: str, ddoc_id: str, index_name: str,
-                                      **query_params: Any) -> Dict[str, Any]:
+                                      **query_params: Any) -> JsonObject:
         """As :meth:`get_search_result`, within one partition (``/{db}/_partition/{key}/_design/...``)."""
-        from .query import search
         return search(self, ddoc_id, index_name, partition_key, **query_params)
 
-    def get_search_analyze(self, analyzer: Any, text: str) -> Dict[str, Any]:
+    def get_search_analyze(self, analyzer: Any, text: str) -> JsonObject:
         """Tokenize ``text`` with a search analyzer (``POST /_search_analyze``); returns ``{"tokens": [...]}``."""
-        from .query import search_analyze
         return search_analyze(self.client, analyzer, text)
 
     search_analyze = get_search_analyze
-
-
-def _database_endpoint(client: Any, database_name: str) -> Endpoint:
-    """The database's endpoint below the client's; built from ``client.server_url`` for a stand-in client
-    (a ``mock.Mock()``), so its ``database_url`` is the string python-cloudant gave."""
-    parent = getattr(client, "_endpoint", None)
-    if isinstance(parent, Endpoint):
-        return parent.child(database_name)
-    return Endpoint(client, "%s/%s" % (client.server_url, quote_segment(database_name)))

@@ -17,14 +17,18 @@ Everything but :meth:`~DesignDocument.fetch`, :meth:`~DesignDocument.save`,
 from __future__ import annotations
 
 import contextlib
-from typing import Any, Dict, Iterator, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional, Tuple, cast
 
-from ._endpoint import DESIGN_PREFIX
+from ._endpoint import DESIGN_PREFIX, Endpoint
 from ._params import bool_text, check_document_id, check_partition_key, design_document_id
 from .document import Document
 from .error import CloudantArgumentError, CloudantDesignDocumentException
 from .result import Result
+from ._types import JsonObject
 from .view import QueryIndexView, View, codify, query_view
+
+if TYPE_CHECKING:
+    from .database import CouchDatabase
 
 from ._legacy import module_getattr as _module_getattr
 
@@ -49,7 +53,7 @@ class DesignDocument(Document):
        Names are quoted in every URL.
     """
 
-    def __init__(self, database: Any, document_id: Optional[str] = None, partitioned: bool = False) -> None:
+    def __init__(self, database: CouchDatabase, document_id: Optional[str] = None, partitioned: bool = False) -> None:
         super().__init__(database, _design_id(document_id) if document_id else None)
         self.setdefault("options", {"partitioned": bool(partitioned)})
         for name in _NESTED:
@@ -362,18 +366,19 @@ class DesignDocument(Document):
 
     def info(self) -> Dict[str, Any]:
         """Return the view index information (``GET /{db}/_design/{ddoc}/_info``): size, signature, updates pending."""
-        return self._document_endpoint().child("_info").json()
+        return cast(JsonObject, self._document_endpoint().child("_info").json())
 
     def search_info(self, search_index: str) -> Dict[str, Any]:
         """Return a search index's information (``GET /{db}/_design/{ddoc}/_search_info/{index}``).
 
         :returns: ``{"name", "search_index": {"doc_count", "doc_del_count", "disk_size", "pending_seq", ...}}``.
         """
-        return self._document_endpoint().child("_search_info", _index_name(search_index)).json()
+        return cast(JsonObject, self._document_endpoint().child("_search_info", _index_name(search_index)).json())
 
     def search_disk_size(self, search_index: str) -> Dict[str, Any]:
         """Return a search index's size (``GET /{db}/_design/{ddoc}/_search_disk_size/{index}``, Cloudant)."""
-        return self._document_endpoint().child("_search_disk_size", _index_name(search_index)).json()
+        endpoint = self._document_endpoint().child("_search_disk_size", _index_name(search_index))
+        return cast(JsonObject, endpoint.json())
 
 
 def _design_id(document_id: Any) -> str:
@@ -398,7 +403,7 @@ def _index_name(name: Any) -> str:
     return name
 
 
-def view_result(database: Any, ddoc_id: str, view_name: str, partition_key: Optional[str], raw_result: bool,
+def view_result(database: CouchDatabase, ddoc_id: str, view_name: str, partition_key: Optional[str], raw_result: bool,
                 options: Dict[str, Any]) -> Any:
     """What ``get_view_result`` returns: one request's JSON, a :class:`Result` with options, or ``view.result``.
 
@@ -413,26 +418,26 @@ def view_result(database: Any, ddoc_id: str, view_name: str, partition_key: Opti
 
 
 # -- list, show and update functions (for the database methods of the same names) ------------------------------
-def _function_endpoint(database: Any, ddoc_id: str, kind: str, name: Any, *rest: str) -> Any:
+def _function_endpoint(database: CouchDatabase, ddoc_id: str, kind: str, name: Any, *rest: str) -> Endpoint:
     if not isinstance(name, str) or not name:
         raise CloudantArgumentError(117, kind, str)
     return database._endpoint.document(_design_id(ddoc_id), kind, name, *rest)
 
 
-def list_function_result(database: Any, ddoc_id: str, list_name: str, view_name: str,
+def list_function_result(database: CouchDatabase, ddoc_id: str, list_name: str, view_name: str,
                          options: Dict[str, Any]) -> str:
     """Run a list function over a view of the same design document; its output as text."""
     endpoint = _function_endpoint(database, ddoc_id, "_list", list_name, _index_name(view_name))
     return query_view(endpoint, options, text=True)
 
 
-def show_function_result(database: Any, ddoc_id: str, show_name: str, doc_id: Optional[str]) -> str:
+def show_function_result(database: CouchDatabase, ddoc_id: str, show_name: str, doc_id: Optional[str]) -> str:
     """Run a show function, on a document (its id quoted) or on none; its output as text."""
     rest = () if doc_id is None else (check_document_id(doc_id),)
     return _function_endpoint(database, ddoc_id, "_show", show_name, *rest).text()
 
 
-def update_handler_result(database: Any, ddoc_id: str, handler_name: str, doc_id: Optional[str], data: Any,
+def update_handler_result(database: CouchDatabase, ddoc_id: str, handler_name: str, doc_id: Optional[str], data: Any,
                           params: Dict[str, Any]) -> str:
     """Run an update handler: ``PUT`` on a document (its id quoted), ``POST`` without one; its output as text."""
     rest = () if doc_id is None else (check_document_id(doc_id),)

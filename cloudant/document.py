@@ -20,7 +20,7 @@ import hashlib
 import json
 import warnings
 from types import TracebackType
-from typing import Any, Callable, ContextManager, Dict, Iterator, Optional, Tuple, Type
+from typing import TYPE_CHECKING, Any, Callable, ContextManager, Dict, Iterator, Optional, Tuple, Type
 
 import requests
 
@@ -29,6 +29,10 @@ from ._attachments import ATTACHMENT_TYPES, AttachmentData  # noqa: F401 - ATTAC
 from ._endpoint import Endpoint, decode_json, is_real_response, quote_document_id, quote_segment
 from ._params import check_document_id
 from .error import CloudantDocumentException, CloudantHTTPError, _add_note
+
+if TYPE_CHECKING:
+    from .client import CouchDB
+    from .database import CouchDatabase
 
 from ._legacy import module_getattr as _module_getattr
 
@@ -52,7 +56,7 @@ class _DocumentSender:
         self._document = document
 
     @property
-    def r_session(self) -> Any:
+    def r_session(self) -> Optional[requests.Session]:
         return self._document.r_session
 
     @property
@@ -65,7 +69,7 @@ class _DocumentSender:
         return threshold if isinstance(threshold, int) and not isinstance(threshold, bool) else None
 
 
-class Document(dict):
+class Document(dict[str, Any]):  # subscripted builtin: the bases stay (dict,)
     """A document of a database: a ``dict`` of its JSON body.
 
     Setting keys changes only the local object; :meth:`save`, :meth:`create`,
@@ -85,12 +89,12 @@ class Document(dict):
     Other keyword arguments are accepted and ignored, as python-cloudant did, with a warning.
     """
 
-    def __init__(self, database: Any, document_id: Optional[str] = None, **kwargs: Any) -> None:
+    def __init__(self, database: CouchDatabase, document_id: Optional[str] = None, **kwargs: Any) -> None:
         super().__init__()
         ignored = sorted(key for key in kwargs if key not in _CONSTRUCTOR_KEYWORDS)
         if ignored:
             warnings.warn("Document() ignores the keyword argument(s): %s" % ", ".join(ignored), stacklevel=2)
-        self._client = database.client
+        self._client: CouchDB = database.client
         self._database = database
         self._database_host = self._client.server_url
         self._database_name = database.database_name
@@ -108,8 +112,8 @@ class Document(dict):
 
     # -- identity ------------------------------------------------------------------------------------------
     @property
-    def r_session(self) -> Any:
-        """The client's HTTP session."""
+    def r_session(self) -> Optional[requests.Session]:
+        """The client's HTTP session (a ``cloudant._client_session.ClientSession``)."""
         return self._client.r_session
 
     def _database_endpoint(self) -> Endpoint:
@@ -190,7 +194,7 @@ class Document(dict):
         else:
             endpoint, method = self._database_endpoint(), "POST"
         with _naming_document(doc_id):
-            reply = endpoint.json(method, json_body=body, encoder=self.encoder)
+            reply = endpoint.json_object(method, json_body=body, encoder=self.encoder)
         self["_id"] = reply.get("id", doc_id)
         self["_rev"] = reply["rev"]
         self._remember_synced()
@@ -437,7 +441,7 @@ class Document(dict):
         return _attachments.delete_attachment(self, attachment, headers)
 
 
-def _client_encoder(client: Any) -> Type[json.JSONEncoder]:
+def _client_encoder(client: object) -> Type[json.JSONEncoder]:
     """The client's encoder class, or :class:`json.JSONEncoder` for a stand-in client without one."""
     encoder = getattr(client, "encoder", None)
     return encoder if isinstance(encoder, type) else json.JSONEncoder

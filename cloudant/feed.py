@@ -24,17 +24,25 @@ from __future__ import annotations
 
 import codecs
 import json
-import re
 import threading
-from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Tuple
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, Dict, Iterator, Mapping, Optional, Tuple, Union
 
 import requests
 import urllib3
 
 from ._endpoint import read_body
-from ._params import FEED_TYPES, INT, check_type
+from ._feed_options import COUCHDB_FEED_VALUES, FEED_VALUES, FeedTarget, filter_body, source_kind, type_ok, wire
+from ._json_stream import BlankLines, ResultsReader, split_lines
+from ._params import INT, check_type
+from ._types import JsonObject, JsonValue
+from .checkpoint import CheckpointLike, FeedCheckpoint
 from .error import (CloudantArgumentError, CloudantConnectionError, CloudantException, CloudantFeedException,
                     ServerError)
+
+if TYPE_CHECKING:
+    from .client import CouchDB
+    from .database import CouchDatabase
 
 from ._legacy import module_getattr as _module_getattr
 
@@ -96,12 +104,12 @@ class Feed:
     #: Whether a CouchDB client's ``_db_updates`` takes the options CouchDB 2+ added to python-cloudant's table.
     _couchdb_extensions = False
 
-    def __init__(self, source: Any, raw_data: bool = False, **options: Any) -> None:
+    def __init__(self, source: Union[CouchDatabase, CouchDB], raw_data: bool = False, **options: Any) -> None:
         self._target: FeedTarget = source._feed_target()
         self._source_object = source
         #: python-cloudant's name for the kind of source: ``'CouchDB'`` or ``'Cloudant'`` for a client's
         #: ``_db_updates``, the database class name for ``_changes``.
-        self._source = _source_kind(source)
+        self._source = source_kind(source)
         self._r_session = getattr(source, "r_session", None)
         self._raw_data = raw_data
         self._endpoint = self._target.endpoint
@@ -114,12 +122,12 @@ class Feed:
         self._chunk_size = options.pop("chunk_size", _DEFAULT_CHUNK_SIZE)
         self._options: Dict[str, Any] = options
         self._params: Dict[str, Any] = {}
-        self._body: Dict[str, Any] = {}
+        self._body: JsonObject = {}
         self._method = "GET"
         self._stop_event = threading.Event()
         self._response: Optional[requests.Response] = None
         self._items: Optional[Iterator[Any]] = None
-        self._last_seq: Any = None
+        self._last_seq: JsonValue = None
 
     # -- iterator protocol ---------------------------------------------------------------------------------
     def __iter__(self) -> Feed:
@@ -161,7 +169,7 @@ class Feed:
         if self._chunk_size < 0:
             raise CloudantArgumentError(118, "chunk_size", self._chunk_size)
         self._chunk_size = self._chunk_size or _DEFAULT_CHUNK_SIZE
-        self._body = _filter_body(self._options, params)
+        self._body = filter_body(self._options, params)
         self._method = "POST" if self._body else "GET"
         self._params = params
         self._items = self._read(params)
@@ -196,7 +204,7 @@ class Feed:
         return self._response
 
     @property
-    def last_seq(self) -> Any:
+    def last_seq(self) -> JsonValue:
         """The server's ``last_seq`` once the feed ended, else ``None``."""
         return self._last_seq
 
@@ -218,7 +226,7 @@ class Feed:
                     translation[key] = val
                 continue
             try:
-                translation[key] = _wire(val)
+                translation[key] = wire(val)
             except Exception as err:  # a value json cannot encode
                 raise CloudantArgumentError(115, key, err) from None
         return translation
@@ -237,12 +245,12 @@ class Feed:
             return
         if legacy is _legacy().ANY_TYPE or val is None:
             return
-        if not (_type_ok(val, legacy) or _type_ok(val, extra)):
+        if not (type_ok(val, legacy) or type_ok(val, extra)):
             raise CloudantArgumentError(117, key, legacy if legacy is not None else extra)
         if isinstance(val, int) and not isinstance(val, bool) and val < 0:
             raise CloudantArgumentError(118, key, val)
         if key == "feed":
-            valid = _COUCHDB_FEED_VALUES if self._source == "CouchDB" else _FEED_VALUES
+            valid = COUCHDB_FEED_VALUES if self._source == "CouchDB" else FEED_VALUES
             if val not in valid and not (extended and val in self._target.feed_types):
                 raise CloudantArgumentError(119, val, valid)
         if key == "style" and val not in ("main_only", "all_docs"):
@@ -297,13 +305,13 @@ class Feed:
         response = self._open(params)
         chunks = response.iter_content(self._chunk_size)
         if self._raw_data:
-            return (line for line, _complete in _lines(chunks))
+            return (line for line, _complete in split_lines(chunks))
         if params.get("feed", "normal") == "continuous":
             return self._continuous(chunks)
         return self._whole(chunks)
 
-    def _continuous(self, chunks: Iterator[bytes]) -> Iterator[Optional[Dict[str, Any]]]:
-        for line, complete in _lines(chunks):
+    def _continuous(self, chunks: Iterator[bytes]) -> Iterator[Optional[JsonObject]]:
+        for line, complete in split_lines(chunks):
             if not line.strip():  # a heartbeat
                 if self._heartbeats_wanted():
                     yield None
@@ -314,7 +322,7 @@ class Feed:
                 return
             yield item
 
-    def _decode_line(self, line: bytes, complete: bool) -> Dict[str, Any]:
+    def _decode_line(self, line: bytes, complete: bool) -> JsonObject:
         try:
             item = json.loads(line)
         except ValueError:
@@ -326,10 +334,10 @@ class Feed:
             raise CloudantFeedException(103, line[:200])
         return item
 
-    def _whole(self, chunks: Iterator[bytes]) -> Iterator[Optional[Dict[str, Any]]]:
-        reader = _ResultsReader()
+    def _whole(self, chunks: Iterator[bytes]) -> Iterator[Optional[JsonObject]]:
+        reader = ResultsReader()
         decoder = codecs.getincrementaldecoder("utf-8")()
-        blank = _BlankLines()
+        blank = BlankLines()
         for chunk in chunks:
             text = decoder.decode(chunk)
             beats = blank.count(text)
@@ -340,225 +348,10 @@ class Feed:
         self._last_seq = reader.trailer.get("last_seq")
 
 
-class _BlankLines:
-    """Counts the empty lines (heartbeats) of a text that arrives in pieces."""
-
-    def __init__(self) -> None:
-        self._line_blank = True  # the current line holds only whitespace so far
-
-    def count(self, text: str) -> int:
-        found = 0
-        start = 0
-        end = text.find("\n")
-        while end >= 0:
-            if self._line_blank and not text[start:end].strip():
-                found += 1
-            self._line_blank = True
-            start = end + 1
-            end = text.find("\n", start)
-        self._line_blank = self._line_blank and not text[start:].strip()
-        return found
-
-
-def _filter_body(options: Dict[str, Any], params: Dict[str, Any]) -> Dict[str, Any]:
-    """Move ``doc_ids``/``selector`` into a POST body and name the built-in filter they need."""
-    body: Dict[str, Any] = {}
-    for name, builtin in (("doc_ids", "_doc_ids"), ("selector", "_selector")):
-        if options.get(name) is not None and name in params:
-            body[name] = options[name] if name == "selector" else list(options[name])
-            del params[name]
-            params.setdefault("filter", builtin)
-    return body
-
-
-def _wire(value: Any) -> Any:
-    """An option's query-string form: ``'true'``/``'false'``, JSON for lists and dicts, numbers as they are."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return value
-    return json.dumps(value)
-
-
-def _type_ok(value: Any, types: Any) -> bool:
-    """python-cloudant's type rule: an instance of ``types``, and a bool only where bool itself is listed."""
-    if types is None:
-        return False
-    if isinstance(value, bool) and int in types and bool not in types:
-        return False
-    return isinstance(value, types)
-
-
-def _source_kind(source: Any) -> str:
-    """``'Cloudant'`` or ``'CouchDB'`` for a client, else the source's class name (a database)."""
-    from .client import Cloudant, CouchDB  # imported late: the client module builds on this one
-    if isinstance(source, Cloudant):
-        return "Cloudant"
-    if isinstance(source, CouchDB):
-        return "CouchDB"
-    return type(source).__name__
-
-
-def _legacy() -> Any:
+def _legacy() -> ModuleType:
     """python-cloudant's helper module, with its option tables (imported late: it imports the client module)."""
     from . import _common_util
     return _common_util
-
-
-#: The ``feed`` values python-cloudant named in its message 119 (CouchDB's ``_db_updates``: the first two).
-_FEED_VALUES = ("continuous", "normal", "longpoll")
-_COUCHDB_FEED_VALUES = ("continuous", "longpoll")
-
-
-def _lines(chunks: Iterator[bytes]) -> Iterator[Tuple[bytes, bool]]:
-    """Split a byte stream into lines (``\\r\\n`` or ``\\n``), yielding ``(line, ended_by_newline)``.
-
-    A line spread over many chunks is joined once, so a long line costs linear time.
-    """
-    pending: List[bytes] = []
-    for chunk in chunks:
-        start = 0
-        end = chunk.find(b"\n")
-        while end >= 0:
-            piece = chunk[start:end]
-            if pending:
-                pending.append(piece)
-                piece, pending = b"".join(pending), []
-            yield piece.rstrip(b"\r"), True
-            start = end + 1
-            end = chunk.find(b"\n", start)
-        if start < len(chunk):
-            pending.append(chunk[start:])
-    tail = b"".join(pending).rstrip(b"\r")
-    if tail:
-        yield tail, False
-
-
-_WHITESPACE = re.compile(r"[ \t\n\r]*")
-_NEED_MORE = -1
-
-
-class _ResultsReader:
-    """Decodes ``{"results": [...], "last_seq": ..., ...}`` incrementally, returning each result as it completes.
-
-    Members other than ``results`` are kept in :attr:`trailer`. A value cut by a
-    chunk boundary waits for more text; to keep a huge value linear, decoding is
-    retried only once the text held has doubled.
-    """
-
-    def __init__(self) -> None:
-        self._decode = json.JSONDecoder().raw_decode
-        self._parts: List[str] = []
-        self._size = 0
-        self._retry_at = 0
-        self._state = "open"
-        self._key: Optional[str] = None
-        self.trailer: Dict[str, Any] = {}
-
-    @property
-    def done(self) -> bool:
-        """True once the closing ``}`` of the body was read."""
-        return self._state == "done"
-
-    def feed(self, text: str, final: bool = False) -> List[Any]:
-        """Take the next piece of the body; return the results it completed."""
-        self._parts.append(text)
-        self._size += len(text)
-        if not final and self._size < self._retry_at:
-            return []
-        buffer = "".join(self._parts)
-        position, items = self._advance(buffer, final)
-        rest = buffer[position:]
-        self._parts, self._size = [rest], len(rest)
-        self._retry_at = 2 * len(rest)
-        if final and self._state != "done":
-            raise CloudantFeedException(103, (rest or "<end of body>")[:200])
-        return items
-
-    def _advance(self, buffer: str, final: bool) -> Tuple[int, List[Any]]:
-        items: List[Any] = []
-        position = 0
-        while True:
-            position = _WHITESPACE.match(buffer, position).end()  # type: ignore[union-attr]
-            if position >= len(buffer):
-                return position, items
-            moved = self._STEPS[self._state](self, buffer, position, items, final)
-            if moved == _NEED_MORE:
-                return position, items
-            position = moved
-
-    # Each step reads from ``position`` (not whitespace) and returns where it stopped, or _NEED_MORE.
-    def _open(self, buffer: str, position: int, items: List[Any], final: bool) -> int:
-        self._state = "key"
-        return _expect(buffer, position, "{")
-
-    def _member(self, buffer: str, position: int, items: List[Any], final: bool) -> int:
-        char = buffer[position]
-        if char == "}":
-            self._state = "done"
-            return position + 1
-        if char == "," and self._state == "next-key":
-            self._state = "key"
-            return position + 1
-        decoded = self._value(buffer, position, final)
-        if decoded is None:
-            return _NEED_MORE
-        self._key, self._state = decoded[0], "colon"
-        return decoded[1]
-
-    def _colon(self, buffer: str, position: int, items: List[Any], final: bool) -> int:
-        self._state = "results" if self._key == "results" else "value"
-        return _expect(buffer, position, ":")
-
-    def _results(self, buffer: str, position: int, items: List[Any], final: bool) -> int:
-        self._state = "element"
-        return _expect(buffer, position, "[")
-
-    def _trailer_value(self, buffer: str, position: int, items: List[Any], final: bool) -> int:
-        decoded = self._value(buffer, position, final)
-        if decoded is None or (decoded[1] >= len(buffer) and not final):
-            return _NEED_MORE  # a number at the end of the text may go on in the next chunk
-        self.trailer[str(self._key)] = decoded[0]
-        self._state = "next-key"
-        return decoded[1]
-
-    def _element(self, buffer: str, position: int, items: List[Any], final: bool) -> int:
-        char = buffer[position]
-        if char == "]":
-            self._state = "next-key"
-            return position + 1
-        if char == "," and self._state == "next-element":
-            self._state = "element"
-            return position + 1
-        decoded = self._value(buffer, position, final)
-        if decoded is None:
-            return _NEED_MORE
-        items.append(decoded[0])
-        self._state = "next-element"
-        return decoded[1]
-
-    def _done(self, buffer: str, position: int, items: List[Any], final: bool) -> int:
-        raise CloudantFeedException(103, buffer[position:position + 200])
-
-    def _value(self, buffer: str, position: int, final: bool) -> Optional[Tuple[Any, int]]:
-        """Decode one JSON value at ``position``; ``None`` when more text is needed."""
-        try:
-            return self._decode(buffer, position)
-        except ValueError:
-            if final:
-                raise CloudantFeedException(103, buffer[position:position + 200]) from None
-            return None
-
-    _STEPS: Dict[str, Callable[[_ResultsReader, str, int, List[Any], bool], int]] = {
-        "open": _open, "key": _member, "next-key": _member, "colon": _colon, "results": _results,
-        "value": _trailer_value, "element": _element, "next-element": _element, "done": _done,
-    }
-
-
-def _expect(buffer: str, position: int, wanted: str) -> int:
-    if buffer[position] != wanted:
-        raise CloudantFeedException(103, buffer[position:position + 200])
-    return position + 1
 
 
 class InfiniteFeed(Feed):
@@ -594,17 +387,17 @@ class InfiniteFeed(Feed):
 
     _couchdb_extensions = True
 
-    def __init__(self, source: Any, max_reconnects: int = 10, *, checkpoint: Any = None, **options: Any) -> None:
+    def __init__(self, source: Union[CouchDatabase, CouchDB], max_reconnects: int = 10, *,
+                 checkpoint: Optional[CheckpointLike] = None, **options: Any) -> None:
         check_type("max_reconnects", max_reconnects, INT)
         if max_reconnects < 0:
             raise CloudantArgumentError(142, "max_reconnects", max_reconnects)
         self._max_reconnects = max_reconnects
         options.setdefault("feed", "continuous")
         super().__init__(source, False, **options)
-        self._resume_seq: Any = self._options.get("since")
-        self._checkpoint: Any = None
+        self._resume_seq: JsonValue = self._options.get("since")
+        self._checkpoint: Optional[FeedCheckpoint] = None
         if checkpoint is not None:
-            from .checkpoint import FeedCheckpoint
             self._checkpoint = FeedCheckpoint(checkpoint, self._resume_seq)
 
     def next(self) -> Any:
@@ -638,7 +431,7 @@ class InfiniteFeed(Feed):
                 self._resume_seq = stored
         return self._follow()
 
-    def _follow(self) -> Iterator[Dict[str, Any]]:
+    def _follow(self) -> Iterator[Optional[JsonObject]]:
         failures, connections = 0, 0
         while not self._stopped:
             try:
@@ -665,7 +458,7 @@ class InfiniteFeed(Feed):
                 raise CloudantFeedException(102, failures, error) from error
             self._stop_event.wait(min(30.0, 0.1 * 2 ** (failures - 1)))
 
-    def _one_response(self) -> Iterator[Dict[str, Any]]:
+    def _one_response(self) -> Iterator[Optional[JsonObject]]:
         """Follow one response from the resume point, moving the resume point along."""
         if self._resume_seq == "now":
             self._resume_seq = self._current_seq()
@@ -680,31 +473,10 @@ class InfiniteFeed(Feed):
         if self._last_seq is not None:
             self._resume_seq = self._last_seq
 
-    def _current_seq(self) -> Any:
+    def _current_seq(self) -> JsonValue:
         """The source's current sequence (``since=now&limit=0``), so "now" means the moment the feed starts."""
         params = {"feed": "normal", "since": "now", "limit": 0}
         response = self._endpoint.request("GET", params=params)
-        reader = _ResultsReader()
+        reader = ResultsReader()
         reader.feed(read_body(response).decode("utf-8", errors="replace"), final=True)
         return reader.trailer.get("last_seq", "now")
-
-
-class FeedTarget:
-    """What a feed source tells :class:`Feed`: where to read and which options it takes.
-
-    :param endpoint: the feed's ``cloudant._endpoint.Endpoint``.
-    :param dict arg_table: option name → accepted types.
-    :param bool pass_through: accept options missing from the table (custom filter parameters).
-    :param dict defaults: options applied unless the caller gives them.
-    :param tuple feed_types: the accepted ``feed`` values.
-    """
-
-    __slots__ = ("endpoint", "arg_table", "pass_through", "defaults", "feed_types")
-
-    def __init__(self, endpoint: Any, arg_table: Dict[str, Any], pass_through: bool = False,
-                 defaults: Optional[Dict[str, Any]] = None, feed_types: Tuple[str, ...] = FEED_TYPES) -> None:
-        self.endpoint = endpoint
-        self.arg_table = arg_table
-        self.pass_through = pass_through
-        self.defaults = defaults or {}
-        self.feed_types = feed_types

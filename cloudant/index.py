@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Type, Union
 
-from ._endpoint import Endpoint
+from ._endpoint import DESIGN_PREFIX, Endpoint
 from ._types import JsonObject
-from ._params import JSON_INDEX_ARGS, LEGACY_TEXT_INDEX_TYPES, TEXT_INDEX_ARGS, check_type
+from ._params import JSON_INDEX_ARGS, LEGACY_TEXT_INDEX_TYPES, TEXT_INDEX_ARGS, check_type, design_document_id
 from .error import CloudantArgumentError, CloudantDatabaseException, CloudantIndexException
 from .view import SessionAttribute, json_request, with_own_session
 
@@ -27,7 +27,6 @@ __all__ = ["Index", "TextIndex", "SpecialIndex"]
 JSON_INDEX_TYPE = "json"
 TEXT_INDEX_TYPE = "text"
 SPECIAL_INDEX_TYPE = "special"
-_DESIGN_PREFIX = "_design/"
 
 
 class Index:
@@ -128,8 +127,8 @@ class Index:
         self._check_definition()
         payload: Dict[str, Any] = {"type": self._type, "index": self._def}
         if self._ddoc_id:
-            payload["ddoc"] = self._ddoc_id[len(_DESIGN_PREFIX):] if self._ddoc_id.startswith(
-                _DESIGN_PREFIX) else self._ddoc_id
+            payload["ddoc"] = self._ddoc_id[len(DESIGN_PREFIX):] if self._ddoc_id.startswith(
+                DESIGN_PREFIX) else self._ddoc_id
         if self._name:
             payload["name"] = self._name
         if self._partitioned is not None:
@@ -159,7 +158,7 @@ class Index:
         if not self._name:
             raise CloudantArgumentError(126)
         self._check_names()
-        ddoc_id = self._ddoc_id if self._ddoc_id.startswith(_DESIGN_PREFIX) else _DESIGN_PREFIX + self._ddoc_id
+        ddoc_id = design_document_id(self._ddoc_id)
         # The whole design document id is one quoted segment: CouchDB also takes it bare, pouchdb-server only so.
         self._endpoint.child(ddoc_id, self._type, self._name).json("DELETE")
 

@@ -18,9 +18,10 @@ import functools
 import json
 from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Mapping, Optional, Type, Union
 
-from ._endpoint import Endpoint
+from ._endpoint import DESIGN_PREFIX, Endpoint
 from ._types import JsonObject
-from ._params import LEGACY_QUERY_TYPES, LEGACY_SEARCH_TYPES, QUERY_ARGS, SEARCH_ARGS, check_partition_key, check_type
+from ._params import (LEGACY_QUERY_TYPES, LEGACY_SEARCH_TYPES, QUERY_ARGS, SEARCH_ARGS, check_partition_key,
+                      check_type, design_document_id)
 from .error import CloudantArgumentError
 from .result import QueryResult, Result
 from .view import SessionAttribute, json_request, with_own_session
@@ -248,9 +249,9 @@ def design_id(ddoc_id: Any) -> str:
 
     :raises CloudantArgumentError: code 122 for an id that is not a non-empty str.
     """
-    if not isinstance(ddoc_id, str) or not ddoc_id or ddoc_id == "_design/":
+    if not isinstance(ddoc_id, str) or not ddoc_id or ddoc_id == DESIGN_PREFIX:
         raise CloudantArgumentError(122, ddoc_id)
-    return ddoc_id if ddoc_id.startswith("_design/") else "_design/" + ddoc_id
+    return design_document_id(ddoc_id)
 
 
 def _name(index_name: Any) -> str:

@@ -19,13 +19,21 @@ show them in their ``repr``.
 from __future__ import annotations
 
 import uuid
-from typing import Any, Dict, Iterator, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Iterator, List, Optional, Tuple, Union, cast
 
+from ._endpoint import DESIGN_PREFIX
+from ._types import JsonObject, JsonValue
 from .document import Document
 from .error import (CloudantClientException, CloudantHTTPError, CloudantReplicatorException, Conflict, NotFound,
                     redact_url)
 from .result import Result
 from .scheduler import Scheduler
+
+if TYPE_CHECKING:
+    from ._client_session import IAMSession
+    from .replication_progress import ReplicationProgressIterator
+    from .client import CouchDB
+    from .database import CouchDatabase
 
 __all__ = ["Replicator", "ReplicationDocument"]
 
@@ -48,10 +56,10 @@ class ReplicationDocument(Document):
     __str__ = __repr__
 
 
-def _masked(value: Any) -> Any:
+def _masked(value: JsonValue) -> JsonValue:
     """A copy of ``value`` with secrets replaced by asterisks."""
     if isinstance(value, dict):
-        masked: Dict[str, Any] = {}
+        masked: JsonObject = {}
         for key, item in value.items():
             if key in ("auth", "headers") and isinstance(item, dict):
                 masked[key] = {name: _SECRET for name in item}
@@ -67,19 +75,19 @@ def _masked(value: Any) -> Any:
     return value
 
 
-def replication_endpoint(database: Any) -> Dict[str, Any]:
+def replication_endpoint(database: CouchDatabase) -> JsonObject:
     """The ``source``/``target`` object for a database: its URL and its client's credentials.
 
     :param database: a :class:`~cloudant.database.CouchDatabase` (of any client).
     :returns: ``{"url": ...}`` plus, unless the client is in admin party, ``"auth": {"iam": {"api_key"}}``
         for an IAM client or ``"headers": {"Authorization": "Basic ..."}``, as python-cloudant sent.
     """
-    spec: Dict[str, Any] = {"url": database.database_url}
+    spec: JsonObject = {"url": database.database_url}
     if database.admin_party:
         return spec
     client = database.client
     if client.is_iam_authenticated:
-        spec["auth"] = {"iam": {"api_key": client.r_session.get_api_key}}
+        spec["auth"] = {"iam": {"api_key": cast("IAMSession", client.r_session).get_api_key}}
         return spec
     basic = client.basic_auth_str()
     if basic is not None:
@@ -87,7 +95,7 @@ def replication_endpoint(database: Any) -> Dict[str, Any]:
     return spec
 
 
-def _side(value: Any, code: int) -> Any:
+def _side(value: Any, code: int) -> Union[str, JsonObject]:
     """A source or target: a database object becomes an endpoint object; a str or dict is kept."""
     # A database object is a dict too (its document cache): recognise it first.
     if hasattr(value, "database_url") and hasattr(value, "client"):
@@ -105,7 +113,7 @@ class Replicator:
     :raises CloudantClientException: code 404 when there is no ``_replicator`` database.
     """
 
-    def __init__(self, client: Any) -> None:
+    def __init__(self, client: CouchDB) -> None:
         self.client = client
         try:
             self.database = client["_replicator"]
@@ -116,7 +124,7 @@ class Replicator:
         return "<Replicator %s>" % (self.client.server_url,)
 
     def create_replication(self, source_db: Any = None, target_db: Any = None, repl_id: Optional[str] = None,
-                           **kwargs: Any) -> ReplicationDocument:
+                           **kwargs: Any) -> Document:
         """Create a replication document (``PUT /_replicator/{repl_id}``) and return it.
 
         :param source_db: the source: a database object (its URL and its
@@ -135,7 +143,7 @@ class Replicator:
         ``user_ctx`` is given, carries the ``user_ctx`` of the database's
         :attr:`~cloudant.database.CouchDatabase.creds` (one ``GET /_session``).
         """
-        data: Dict[str, Any] = dict(kwargs, _id=repl_id or str(uuid.uuid4()))
+        data: JsonObject = dict(kwargs, _id=repl_id or str(uuid.uuid4()))
         data["source"] = _side(kwargs.get("source") or source_db, 101)
         data["target"] = _side(kwargs.get("target") or target_db, 102)
         if not data.get("user_ctx"):
@@ -147,7 +155,7 @@ class Replicator:
             doc.__class__ = ReplicationDocument
         return doc
 
-    def replicate(self, source: Any, target: Any, **options: Any) -> Dict[str, Any]:
+    def replicate(self, source: Any, target: Any, **options: Any) -> JsonObject:
         """Run a replication directly (``POST /_replicate``), without a replication document.
 
         A one-shot replication answers when it is done, with its history; a
@@ -164,7 +172,7 @@ class Replicator:
         body = dict(options)
         body["source"] = _side(source, 101)
         body["target"] = _side(target, 102)
-        return self.client._endpoint.child("_replicate").json("POST", json_body=body)
+        return cast(JsonObject, self.client._endpoint.child("_replicate").json("POST", json_body=body))
 
     def list_replications(self) -> List[ReplicationDocument]:
         """Return every replication document (design documents left out), read page by page.
@@ -173,7 +181,7 @@ class Replicator:
         """
         replications = []
         for row in Result(self.database.all_docs, include_docs=True):
-            if row["id"].startswith("_design/") or not row.get("doc"):
+            if row["id"].startswith(DESIGN_PREFIX) or not row.get("doc"):
                 continue
             doc = ReplicationDocument(self.database, row["id"])
             doc.update(row["doc"])
@@ -195,7 +203,7 @@ class Replicator:
         """
         return self._snapshot(repl_id)[1]
 
-    def _snapshot(self, repl_id: str) -> Tuple[Any, Optional[str]]:
+    def _snapshot(self, repl_id: str) -> Tuple[Union[JsonObject, ReplicationDocument], Optional[str]]:
         """``(state document, state)``; raises ``CloudantReplicatorException(404)`` when the document is gone.
 
         The document is read first: the scheduler goes on reporting a deleted replication for a while.
@@ -219,7 +227,8 @@ class Replicator:
             raise CloudantReplicatorException(404, repl_id) from None
         return doc
 
-    def follow_replication(self, repl_id: str, poll_interval: float = 10.0) -> Iterator[Any]:
+    def follow_replication(self, repl_id: str, poll_interval: float = 10.0
+                           ) -> Iterator[Union[JsonObject, ReplicationDocument]]:
         """Yield the replication's state document now and whenever its state or document changes.
 
         It follows the ``_replicator`` database's ``_changes`` for this
@@ -255,7 +264,7 @@ class Replicator:
                 return
             changed, seq = self._wait_for_change(repl_id, seq, poll_interval)
 
-    def replication_progress(self, repl_id: str, interval: float = 2.0) -> Any:
+    def replication_progress(self, repl_id: str, interval: float = 2.0) -> ReplicationProgressIterator:
         """Return an iterator of the replication's progress: documents written, pending, rate, ETA, state.
 
         It yields a :class:`~cloudant.replication_progress.ReplicationProgress` at once and then every
@@ -267,10 +276,10 @@ class Replicator:
         :returns: a :class:`~cloudant.replication_progress.ReplicationProgressIterator`.
         :raises CloudantReplicatorException: code 404 on the first ``next()`` when there is no such replication.
         """
-        from .replication_progress import ReplicationProgressIterator
+        from .replication_progress import ReplicationProgressIterator  # it imports this module
         return ReplicationProgressIterator(self, repl_id, interval=interval)
 
-    def _wait_for_change(self, repl_id: str, seq: Any, poll_interval: float) -> Tuple[bool, Any]:
+    def _wait_for_change(self, repl_id: str, seq: JsonValue, poll_interval: float) -> Tuple[bool, JsonValue]:
         """One ``longpoll`` on ``_replicator/_changes`` from ``seq``: (did ``repl_id`` change, the new seq)."""
         feed = self.database.changes(feed="longpoll", since=seq, doc_ids=[repl_id],
                                      timeout=int(poll_interval * 1000))

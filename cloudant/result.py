@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple, Union
 
-from ._paging import BookmarkPager, Fetch, KeyPager, KeysPager, Row, pages, rows_of
+from ._paging import BookmarkPager, Fetch, KeyPager, KeysPager, Pager, Row, pages, rows_of
 from ._params import INT, LEGACY_VIEW_TYPES, check_type
 from .error import ResultException
 
@@ -125,7 +125,7 @@ class Result:
         return "<%s of %r>" % (type(self).__name__, self._ref)
 
     # -- access --------------------------------------------------------------------------------------------
-    def __getitem__(self, arg: Union[int, str, list, ResultByKey, slice]) -> List[Row]:
+    def __getitem__(self, arg: Union[int, str, List[Any], ResultByKey, slice]) -> List[Row]:
         """Return the rows an index, a key or a slice selects (one request).
 
         - ``int`` *i* (``>= 0``): the row after the first *i* (``skip``, ``limit=1``), as a list.
@@ -170,7 +170,7 @@ class Result:
         self._page_size = _page_size(self._page_size)
         return pages(self._ref, self._pager())
 
-    def _pager(self) -> Any:
+    def _pager(self) -> Pager:
         if self.options.get("keys") is not None:
             return KeysPager(self.options, self._page_size)
         if self.options.get("sorted") is False:
@@ -280,5 +280,5 @@ class QueryResult(Result):
             return super().__getitem__(arg)
         raise ResultException(101, arg)
 
-    def _pager(self) -> Any:
+    def _pager(self) -> Pager:
         return BookmarkPager(self.options, self._page_size, self._rows_field)

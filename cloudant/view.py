@@ -16,12 +16,19 @@ from __future__ import annotations
 
 import contextlib
 import json
-from typing import Any, Dict, Iterator, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Dict, Iterator, Literal, Mapping, NoReturn, Optional, Type, cast, overload
+
+import requests
 
 from ._endpoint import Endpoint
 from ._params import check_partition_key, view_params
+from ._types import JsonObject, JsonValue, SessionOwner
 from .error import CloudantArgumentError, CloudantViewException
 from .result import Result
+
+if TYPE_CHECKING:
+    from .client import CouchDB
+    from .design_document import DesignDocument
 
 from ._legacy import module_getattr as _module_getattr
 
@@ -48,7 +55,7 @@ class _OwnSession:
 
     __slots__ = ("_client", "r_session")
 
-    def __init__(self, client: Any, r_session: Any) -> None:
+    def __init__(self, client: SessionOwner, r_session: Optional[requests.Session]) -> None:
         self._client = client
         self.r_session = r_session
 
@@ -82,6 +89,14 @@ def with_own_session(owner: Any, endpoint: Endpoint) -> Endpoint:
     return Endpoint(_OwnSession(endpoint.client, own), endpoint.url)
 
 
+@overload
+def query_view(endpoint: Endpoint, options: Mapping[str, Any], text: Literal[False] = False) -> JsonValue: ...
+
+
+@overload
+def query_view(endpoint: Endpoint, options: Mapping[str, Any], text: Literal[True]) -> str: ...
+
+
 def query_view(endpoint: Endpoint, options: Mapping[str, Any], text: bool = False) -> Any:
     """Query a view-like endpoint (a view, ``_all_docs``, a list function) with view options.
 
@@ -101,7 +116,7 @@ def query_view(endpoint: Endpoint, options: Mapping[str, Any], text: bool = Fals
     return endpoint.json(method, params=params, **body)
 
 
-def json_request(body: Any, encoder: Any) -> Dict[str, Any]:
+def json_request(body: Any, encoder: Optional[Type[json.JSONEncoder]]) -> Dict[str, Any]:
     """The ``data`` and ``headers`` of a JSON request body, as python-cloudant passed them to the session.
 
     The body is ``json.dumps(body, cls=encoder)`` (ASCII text: non-ASCII
@@ -112,7 +127,7 @@ def json_request(body: Any, encoder: Any) -> Dict[str, Any]:
     return {"data": data, "headers": {"Content-Type": "application/json"}}
 
 
-class View(dict):
+class View(dict[str, Any]):  # subscripted builtin: the bases stay (dict,)
     """A JavaScript MapReduce view of a design document.
 
     :param ddoc: the :class:`~cloudant.design_document.DesignDocument` holding the view.
@@ -132,7 +147,7 @@ class View(dict):
 
     _r_session = SessionAttribute()
 
-    def __init__(self, ddoc: Any, view_name: str, map_func: Optional[str] = None,
+    def __init__(self, ddoc: DesignDocument, view_name: str, map_func: Optional[str] = None,
                  reduce_func: Optional[str] = None, partition_key: Optional[str] = None, **kwargs: Any) -> None:
         super().__init__()
         if not isinstance(view_name, str) or not view_name:
@@ -179,8 +194,9 @@ class View(dict):
             endpoint = endpoint.child("_partition", self._partition_key)
         return with_own_session(self, endpoint.document(self.design_doc["_id"], "_view", self.view_name))
 
-    def _client_of_session(self) -> Any:
-        return self.design_doc._database.client
+    def _client_of_session(self) -> CouchDB:
+        client: CouchDB = self.design_doc._database.client
+        return client
 
     @property
     def url(self) -> str:
@@ -202,7 +218,7 @@ class View(dict):
         :raises CloudantHTTPError: when the server refuses the query (e.g. a
             broken view: the server's ``error`` and ``reason`` are on the exception).
         """
-        return query_view(self._endpoint, kwargs)
+        return cast(JsonObject, query_view(self._endpoint, kwargs))
 
     @contextlib.contextmanager
     def custom_result(self, **options: Any) -> Iterator[Result]:
@@ -232,7 +248,7 @@ class QueryIndexView(View):
     :meth:`~cloudant.database.CouchDatabase.get_query_result`.
     """
 
-    def __init__(self, ddoc: Any, view_name: str, map_fields: Dict[str, Any], reduce_func: str,
+    def __init__(self, ddoc: DesignDocument, view_name: str, map_fields: Dict[str, Any], reduce_func: str,
                  **kwargs: Any) -> None:
         if not isinstance(map_fields, dict):
             raise CloudantArgumentError(132)
@@ -269,6 +285,6 @@ class QueryIndexView(View):
         """Not allowed: raises :class:`~cloudant.error.CloudantViewException` (101)."""
         raise CloudantViewException(101)
 
-    def custom_result(self, **options: Any) -> Any:
+    def custom_result(self, **options: Any) -> NoReturn:
         """Not allowed: raises :class:`~cloudant.error.CloudantViewException` (102) at once."""
         raise CloudantViewException(102)

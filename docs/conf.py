@@ -26,6 +26,8 @@ extensions = [
 # Without intersphinx, names of the standard library, requests and urllib3 have no target here.
 nitpick_ignore_regex = [
     (r"py:.*", r"(requests|urllib3|json|contextlib|types|typing|collections\.abc|os|pathlib|argparse)(\..+)?"),
+    (r"py:class", r"cloudant\.[\w.]*\._T"),  # the type variable of overloaded signatures (``CouchDB.get``)
+    (r"py:class", r"cloudant\._endpoint\.Endpoint"),  # the private wire layer (``FeedTarget(endpoint, ...)``)
 ]
 
 root_doc = "index"

@@ -46,10 +46,10 @@ class CliError(Exception):
 
 def redact(text: Any) -> str:
     """Return ``text`` as a string with user info removed from every URL and every known secret masked."""
-    text = _URL_USERINFO.sub(r"\g<scheme>", str(text))
+    clean = _URL_USERINFO.sub(r"\g<scheme>", str(text))
     for secret in sorted(_SECRETS, key=len, reverse=True):
-        text = text.replace(secret, "***")
-    return text
+        clean = clean.replace(secret, "***")
+    return clean
 
 
 def fail(message: str, code: int = 1) -> NoReturn:

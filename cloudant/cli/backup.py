@@ -26,7 +26,7 @@ import gzip
 import json
 import os
 import sys
-from typing import IO, Any, Deque, Dict, Iterator, List, Optional, Tuple
+from typing import IO, Any, Deque, Dict, Iterator, List, Optional, Tuple, cast
 
 from ..database import CouchDatabase
 from ..error import CloudantHTTPError
@@ -246,7 +246,7 @@ class RevisionFetcher:
         params = self._params()
         if not current:
             params["rev"] = doc["_rev"]
-        return self.db._endpoint.document(doc["_id"]).json("GET", params=params)
+        return cast(Dict[str, Any], self.db._endpoint.document(doc["_id"]).json("GET", params=params))
 
 
 def _first_revision(doc: Dict[str, Any]) -> bool:
@@ -264,7 +264,7 @@ def fetched_pages(db: CouchDatabase, batch_size: int, parallelism: int, attachme
             yield fetcher.documents(id_range)
         return
     executor = concurrent.futures.ThreadPoolExecutor(max_workers=parallelism, thread_name_prefix="backup")
-    pending: Deque[concurrent.futures.Future] = collections.deque()
+    pending: Deque[concurrent.futures.Future[Tuple[str, List[Dict[str, Any]]]]] = collections.deque()
     try:
         first = next(ranges, None)
         if first is None:

@@ -13,10 +13,15 @@ stops at once and leaves FILE naming the last change written in full.
 from __future__ import annotations
 
 import argparse
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from ..checkpoint import FileCheckpoint
 from ._common import add_connection_arguments, connected, emit_json_line, fail, info
+
+if TYPE_CHECKING:
+    from ..client import CouchDB
+    from ..database import CouchDatabase
+    from ..feed import InfiniteFeed
 
 __all__ = ["add_parser", "run", "open_database"]
 
@@ -61,7 +66,7 @@ def _positive(text: str) -> int:
     return value
 
 
-def open_database(client: Any, name: str) -> Any:
+def open_database(client: CouchDB, name: str) -> CouchDatabase:
     """The database ``name`` of ``client``; stops the command when it does not exist."""
     database = client._DATABASE_CLASS(client, name)
     if not database.exists():
@@ -83,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def follow(feed: Any, limit: Optional[int] = None) -> int:
+def follow(feed: InfiniteFeed, limit: Optional[int] = None) -> int:
     """Write the feed's changes as JSON lines until ``limit`` were written; return how many were.
 
     The feed records a change's sequence when the next one is asked for, i.e. after its line was

@@ -9,11 +9,15 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any, Dict
+from typing import TYPE_CHECKING, Any, Dict
 
 from ..error import CloudantHTTPError
 from ._common import add_connection_arguments, connected, redact
 from .follow import open_database
+
+if TYPE_CHECKING:
+    from ..client import CouchDB
+    from ..database import CouchDatabase
 
 __all__ = ["add_parser", "run", "server_facts", "database_facts"]
 
@@ -47,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def server_facts(client: Any) -> Dict[str, Any]:
+def server_facts(client: CouchDB) -> Dict[str, Any]:
     """``GET /`` plus the server URL (no credentials) and the session's roles."""
     facts: Dict[str, Any] = {"url": redact(client.server_url)}
     facts.update(client.metadata())
@@ -62,7 +66,7 @@ def server_facts(client: Any) -> Dict[str, Any]:
     return facts
 
 
-def database_facts(database: Any) -> Dict[str, Any]:
+def database_facts(database: CouchDatabase) -> Dict[str, Any]:
     """``GET /{db}`` plus the database URL (no credentials)."""
     facts: Dict[str, Any] = {"url": redact(database.database_url)}
     facts.update(database.metadata())

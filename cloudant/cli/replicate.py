@@ -15,13 +15,17 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional, Union
 
 from ..replication_progress import ReplicationProgress
 from ..error import CloudantReplicatorException
 from ..replicator import Replicator
 from ._common import add_connection_arguments, connected, emit_json_line, fail, format_duration, info, warn
 from .follow import open_database
+
+if TYPE_CHECKING:
+    from ..client import CouchDB
+    from ..database import CouchDatabase
 
 __all__ = ["add_parser", "run", "describe"]
 
@@ -79,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
     return _outcome(last, repl_id, args)
 
 
-def _endpoint(client: Any, value: str, must_exist: bool) -> Any:
+def _endpoint(client: CouchDB, value: str, must_exist: bool) -> Union[str, CouchDatabase]:
     """A URL as it is; a name as a database object (URL and credentials), or as the bare name for a server
     without a replication scheduler (pouchdb-server, CouchDB 1.x), which takes local names only."""
     if "://" in value:

@@ -16,10 +16,11 @@ import concurrent.futures
 import gzip
 import json
 import sys
-from typing import IO, Any, Deque, Dict, Iterator, List, Optional, Tuple
+from typing import IO, Any, Deque, Dict, Iterator, List, Optional, Tuple, cast
 
 from requests import RequestException
 
+from .._endpoint import Endpoint
 from ..database import CouchDatabase
 from ..error import CloudantHTTPError
 from ._common import Progress, add_connection_arguments, connected, emit_json_line, fail, info, warn
@@ -77,7 +78,7 @@ def open_input(path: str) -> IO[bytes]:
         import io
         raw = io.BufferedReader(raw)
     if raw.peek(2)[:2] != b"\x1f\x8b":
-        return raw
+        return cast(IO[bytes], raw)
     if path == "-":
         return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
     raw.close()
@@ -144,7 +145,7 @@ def write_batch(db: CouchDatabase, docs: List[Dict[str, Any]]) -> Tuple[int, Lis
     return len(docs) - len(rejected), rejected
 
 
-def _post(endpoint: Any, docs: List[Dict[str, Any]], options: Dict[str, Any]) -> List[Dict[str, Any]]:
+def _post(endpoint: Endpoint, docs: List[Dict[str, Any]], options: Dict[str, Any]) -> List[Dict[str, Any]]:
     """``POST _bulk_docs``; when the server refuses the whole request because of some of its documents
     (``missing_stub``, a document too large, ...), write the halves apart, down to the documents at fault."""
     try:
@@ -172,9 +173,9 @@ def restore_documents(db: CouchDatabase, batches_: Iterator[List[Dict[str, Any]]
     document. Returns ``{"docs": written, "rejected": count}``."""
     written = rejected = 0
     executor = concurrent.futures.ThreadPoolExecutor(max_workers=parallelism, thread_name_prefix="restore")
-    pending: Deque[concurrent.futures.Future] = collections.deque()
+    pending: Deque[concurrent.futures.Future[Tuple[int, List[Dict[str, Any]]]]] = collections.deque()
 
-    def collect(future: concurrent.futures.Future) -> None:
+    def collect(future: concurrent.futures.Future[Tuple[int, List[Dict[str, Any]]]]) -> None:
         nonlocal written, rejected
         count, failures = future.result()
         written, rejected = written + count, rejected + len(failures)
