@@ -12,8 +12,7 @@ import json
 import logging
 import platform
 import warnings
-from typing import Any, Dict, FrozenSet, List, Optional, Set, Tuple, Type, TypeVar, Union, cast, overload
-from urllib.parse import unquote, urlsplit, urlunsplit
+from typing import Any, Dict, FrozenSet, List, Optional, Set, Type, TypeVar, Union, cast, overload
 
 from . import __version__
 from ._client_session import BasicSession, ClientSession, CookieSession, IAMSession
@@ -23,11 +22,11 @@ from ._config import read_service_config
 from ._endpoint import Endpoint
 from ._params import DB_UPDATES_ARGS, check_database_name
 from ._server import ServerEndpoints
+from ._server_url import split_url as _split_url
 from .adapters import Replay429Adapter
 from .database import CloudantDatabase, CouchDatabase
 from .error import (ClientNotConnected, CloudantArgumentError, CloudantClientException, CloudantConnectionError,
-                    CloudantDatabaseException, CloudantException, CloudantHTTPError, NotFound, _add_note,
-                    redact_url)
+                    CloudantDatabaseException, CloudantException, CloudantHTTPError, NotFound, _add_note)
 from .feed import Feed, FeedTarget, InfiniteFeed
 
 from ._legacy import module_getattr as _module_getattr
@@ -494,17 +493,3 @@ def _client_exception_103(err: CloudantException) -> CloudantClientException:
     exc.detail = detail  # type: ignore[attr-defined]
     _add_note(exc, "%s (%s)" % (err, detail) if str(err) != detail else detail)
     return exc
-
-
-def _split_url(url: Optional[str]) -> Tuple[Optional[str], Optional[str], Optional[str]]:
-    """Return the URL without user info or trailing ``/``, and the user name and password it held."""
-    if not url:
-        return None, None, None
-    parts = urlsplit(url)
-    user = unquote(parts.username) if parts.username is not None else None
-    password = unquote(parts.password) if parts.password is not None else None
-    clean = redact_url(url) or url
-    if user is not None:
-        parts = urlsplit(clean)
-    clean = urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/"), "", ""))
-    return clean, user, password
