@@ -12,6 +12,12 @@ i.e. :meth:`requests.Session.request` (bound here as the module-level name
 ``Session``), with the keyword arguments python-cloudant 2.15.0 passed: test suites
 that patch ``cloudant._client_session.Session.request`` see the same calls.
 
+The session's own requests (logins, logouts, the token exchange, session
+information) go through the wire layer's :func:`~cloudant._endpoint.exchange`
+like every other request: transport errors mapped, statuses turned into typed
+errors, bodies decoded (:class:`~cloudant.error.MalformedResponse` for one that
+is not the JSON it should be).
+
 Credentials live only here; no ``repr`` shows them.
 """
 from __future__ import annotations
@@ -21,16 +27,28 @@ import json
 import os
 import threading
 import time
+from functools import partial
 from typing import Any, Callable, Dict, Generator, Optional, Tuple
 
 import requests
 from requests import Session
 
-from ._endpoint import check_response, is_real_response
+from ._auth_replies import DEFAULT_TOKEN_LIFETIME
+from ._auth_replies import drop_session_cookie as _drop_session_cookie
+from ._auth_replies import iam_error as _iam_error
+from ._auth_replies import json_object as _json_object
+from ._auth_replies import malformed_cookie as _malformed_cookie
+from ._auth_replies import session_expired as _session_expired
+from ._auth_replies import session_info as _session_info
+from ._auth_replies import set_bearer as _set_bearer
+from ._auth_replies import token_lifetime as _lifetime
+from ._endpoint import check_response, decode_json_object, exchange, exchange_json
+from ._replay import body_position as _body_position
+from ._replay import keywords as _keywords
+from ._replay import rewind as _rewind
 from ._types import JsonObject, JsonValue
 from .adapters import DEFAULT_TIMEOUT, TimeoutAdapter
-from .error import (CloudantConnectionError, CloudantException, CloudantTimeout, append_response_error_content,
-                    redact_url)
+from .error import BadRequest, MalformedResponse, append_response_error_content
 
 from ._legacy import module_getattr as _module_getattr
 
@@ -130,14 +148,7 @@ class ClientSession(Session):
         if not url:
             return None
         # Through get() and the auth flow, as python-cloudant: the Basic credentials or IAM token go with it.
-        try:
-            response = self.get(url)
-        except requests.Timeout as err:
-            raise CloudantTimeout("GET", url, err) from None
-        except requests.ConnectionError as err:
-            raise CloudantConnectionError("GET", url, err) from None
-        body: JsonObject = _json(check_response(response))  # the server's answer, as python-cloudant returned it
-        return body
+        return exchange_json(self.get, "GET", url)  # the server's answer, as python-cloudant returned it
 
     def _info_url(self) -> Optional[str]:
         """The URL :meth:`info` reads: the session URL."""
@@ -150,17 +161,6 @@ class ClientSession(Session):
         """End the session; nothing to do without authentication."""
 
     # -- helpers for the subclasses ------------------------------------------------------------------------
-    def _send_raw(self, send: Callable[..., requests.Response], method: str, url: Any,
-                  **kwargs: Any) -> requests.Response:
-        """Send outside the auth flow (logins) with ``send`` (``ClientSession.request``), raising typed errors."""
-        try:
-            response = send(method, url, **kwargs)
-        except requests.Timeout as err:
-            raise CloudantTimeout(method, url, err) from None
-        except requests.ConnectionError as err:
-            raise CloudantConnectionError(method, url, err) from None
-        return check_response(response)
-
     def _renew(self, generation: int) -> None:
         """Log in again unless another thread already did since ``generation`` was read."""
         with self._renew_lock:
@@ -212,16 +212,28 @@ class CookieSession(ClientSession):
         super().__init__(username, password, server_url + "/_session", **kwargs)
 
     def login(self) -> None:
-        """``POST /_session`` with the name and password (also as Basic auth, for ``require_valid_user``)."""
+        """``POST /_session`` with the name and password (also as Basic auth, for ``require_valid_user``).
+
+        A server that refuses the request for a malformed ``AuthSession`` cookie
+        (400) is asked once more without it.
+        """
         credentials = (self._username or "", self._password or "")
         form = {"name": credentials[0], "password": credentials[1]}
-        self._send_raw(super().request, "POST", self._session_url, data=form, auth=credentials,
-                       headers={"Accept": "application/json"})
+        send = partial(super().request, "POST")
+        url = str(self._session_url)
+        headers = {"Accept": "application/json"}
+        try:
+            exchange(send, "POST", url, data=form, auth=credentials, headers=headers)
+        except BadRequest as err:
+            if not _malformed_cookie(err.response):
+                raise
+            _drop_session_cookie(self.cookies, err.response)
+            exchange(send, "POST", url, data=form, auth=credentials, headers=headers)
 
     def logout(self) -> None:
         """``DELETE /_session`` and forget the cookie."""
         try:
-            self._send_raw(super().request, "DELETE", self._session_url)
+            exchange(partial(super().request, "DELETE"), "DELETE", str(self._session_url))
         finally:
             self.cookies.clear()
 
@@ -233,8 +245,25 @@ class CookieSession(ClientSession):
         generation = self._generation
         position = _body_position(kwargs)
         response = yield method, url, kwargs
-        if self._auto_renew and url != self._session_url and _session_expired(response):
+        if _malformed_cookie(response):
+            yield from self._recover_from_malformed_cookie(method, url, kwargs, response, generation, position)
+        elif self._auto_renew and url != self._session_url and _session_expired(response):
             yield from self._replay_after_renewal(method, url, kwargs, response, generation, position)
+
+    def _recover_from_malformed_cookie(self, method: str, url: str, kwargs: Dict[str, Any],
+                                       response: requests.Response, generation: int,
+                                       body_position: Optional[int]) -> AuthFlow:
+        """The server cannot read the ``AuthSession`` cookie sent (400): drop it, and with ``auto_renew``
+        log in again and replay once (a logout or login of the session itself is replayed without one)."""
+        _drop_session_cookie(self.cookies, response)
+        if not self._auto_renew:
+            return  # the 400 reaches the caller; the next request or login goes without the bad cookie
+        if url == self._session_url and method.upper() != "GET":
+            if _rewind(kwargs, body_position):
+                response.close()
+                yield method, url, kwargs
+            return
+        yield from self._replay_after_renewal(method, url, kwargs, response, generation, body_position)
 
 
 #: How an :class:`IAMSession` authenticates, learnt at its first login: IBM Cloudant's ``IAMSession`` cookie
@@ -244,7 +273,6 @@ COOKIE_MODE = "cookie"
 BEARER_MODE = "bearer"
 
 #: The lifetime assumed for a token whose reply gives none, in seconds.
-DEFAULT_TOKEN_LIFETIME = 3600.0
 #: The share of a token's lifetime after which a bearer-mode session fetches a new one.
 REFRESH_AT = 0.8
 
@@ -335,19 +363,18 @@ class IAMSession(ClientSession):
     def _exchange_for_cookie(self, access_token: str) -> None:
         """``POST /_iam_session`` with the token, as python-cloudant; learn the mode from the answer."""
         url = self._session_url or self._server_url + "/_iam_session"
+        # Before the mode is known, the answers that may mean "send the token instead" come back unraised.
+        learning = (401, 403, 404, 405) if self._mode is None else ()
         try:
-            response = super().request("POST", url, headers={"Content-Type": "application/json"},
-                                       data=json.dumps({"access_token": access_token}))
-        except requests.RequestException as err:
-            typed = _transport_error("POST", url, err)
-            raise _iam_error(_NO_EXCHANGE, "POST", url, typed) from typed
-        if self._mode is None and self._takes_bearer_tokens(response, access_token):
-            self._mode = BEARER_MODE
-            return
-        try:
+            response = exchange(partial(super().request, "POST"), "POST", url, allow_status=learning,
+                                headers={"Content-Type": "application/json"},
+                                data=json.dumps({"access_token": access_token}))
+            if self._mode is None and self._takes_bearer_tokens(response, access_token):
+                self._mode = BEARER_MODE
+                return
             check_response(response)
         except requests.RequestException as err:
-            raise _iam_error(_NO_EXCHANGE, "POST", url, err, response) from err
+            raise _iam_error(_NO_EXCHANGE, "POST", url, err, err.response) from err
         self._mode = COOKIE_MODE
 
     def _takes_bearer_tokens(self, response: requests.Response, access_token: str) -> bool:
@@ -375,16 +402,10 @@ class IAMSession(ClientSession):
         """``GET /_session`` with ``headers`` outside the auth flow; the decoded body, or ``None``."""
         headers = {"Accept": "application/json", **headers}
         try:
-            response = super().request("GET", self._server_url + "/_session", headers=headers)
-        except requests.RequestException:
+            return exchange_json(partial(super().request, "GET"), "GET", self._server_url + "/_session",
+                                 headers=headers)
+        except (requests.RequestException, MalformedResponse):
             return None
-        try:
-            status = response.status_code
-            return _json(response) if isinstance(status, int) and 200 <= status < 300 else None
-        except (ValueError, TypeError, requests.RequestException):
-            return None
-        finally:
-            response.close()
 
     def _get_access_token(self) -> str:
         """``POST`` the API key to the token endpoint; keep and return the access token.
@@ -395,19 +416,17 @@ class IAMSession(ClientSession):
         """
         url = self._token_url
         try:
-            response = super().request("POST", url, auth=self._token_auth, headers={"Accepts": "application/json"},
-                                       data={**_TOKEN_FORM, "apikey": self._api_key})
-        except requests.RequestException as err:
-            typed = _transport_error("POST", url, err)
-            raise _iam_error(_NO_TOKEN_SERVICE, "POST", url, typed) from typed
-        body = _json_or_none(response)
-        message = body.get("errorMessage") if isinstance(body, dict) else None
-        try:
-            check_response(response)
-        except requests.RequestException as err:
+            response = exchange(partial(super().request, "POST"), "POST", url, auth=self._token_auth,
+                                headers={"Accepts": "application/json"}, data={**_TOKEN_FORM, "apikey": self._api_key})
+        except requests.RequestException as err:  # no answer, or an error status: the endpoint's message if any
+            message = _json_object(err.response).get("errorMessage")
             text = message if isinstance(message, str) and message else _NO_TOKEN_SERVICE
-            raise _iam_error(text, "POST", url, err, response) from err
-        token = body.get("access_token") if isinstance(body, dict) else None
+            raise _iam_error(text, "POST", url, err, err.response) from err
+        try:
+            body = decode_json_object(response)
+        except (MalformedResponse, requests.RequestException) as err:  # a 200 whose body is no JSON object
+            raise _iam_error(_BAD_TOKEN_REPLY, "POST", url, err, response) from err
+        token = body.get("access_token")
         if not isinstance(token, str) or not token:
             raise _iam_error(_BAD_TOKEN_REPLY, "POST", url, None, response)
         self._access_token = token
@@ -455,108 +474,3 @@ class IAMSession(ClientSession):
         if self._mode == BEARER_MODE:
             return self._server_url + "/_session"
         return self._session_url
-
-
-def _lifetime(token: Dict[str, Any]) -> float:
-    """Seconds the token lives: ``expiration`` when consistent with the clock, else ``expires_in`` or 3600."""
-    try:
-        lifetime = float(token.get("expires_in") or DEFAULT_TOKEN_LIFETIME)
-    except (TypeError, ValueError):
-        lifetime = DEFAULT_TOKEN_LIFETIME
-    try:
-        left = float(token["expiration"]) - time.time()
-    except (KeyError, TypeError, ValueError):
-        return lifetime
-    return left if 0 < left < lifetime else lifetime  # an expiration in the past is a clock skew: ignore it
-
-
-def _json_or_none(response: requests.Response) -> JsonValue:
-    """The decoded body, or ``None`` when it is not JSON."""
-    try:
-        return _json(response)
-    except (ValueError, TypeError, requests.RequestException):
-        return None
-
-
-def _session_info(body: Any) -> Dict[str, Any]:
-    info = body.get("info") if isinstance(body, dict) else None
-    return info if isinstance(info, dict) else {}
-
-
-def _transport_error(method: str, url: str, err: requests.RequestException) -> Exception:
-    """The typed error for a request that got no answer (a timeout, a refused or dropped connection)."""
-    if isinstance(err, CloudantException):
-        return err
-    if isinstance(err, requests.Timeout):
-        return CloudantTimeout(method, url, err)
-    if isinstance(err, requests.ConnectionError):
-        return CloudantConnectionError(method, url, err)
-    return err
-
-
-def _iam_error(text: str, method: str, url: str, cause: Optional[BaseException],
-               response: Optional[requests.Response] = None) -> CloudantException:
-    """python-cloudant's plain ``CloudantException(text)``, carrying which request failed and why."""
-    exc = CloudantException(text)
-    # Attributes of this one instance (the class declares none of them: it is python-cloudant's plain class).
-    vars(exc).update(method=method, url=redact_url(url), response=response)
-    add_note = getattr(exc, "add_note", None)
-    if cause is not None and add_note is not None:
-        add_note(str(cause))
-    return exc
-
-
-def _json(response: requests.Response) -> JsonValue:
-    """The decoded body: ``response.json()``, or ``response.text`` decoded for a stand-in response."""
-    if is_real_response(response):
-        return response.json()
-    return json.loads(response.text)
-
-
-def _keywords(args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Dict[str, Any]:
-    """``requests.Session.request``'s positional arguments after ``url``, as keywords."""
-    if args:
-        kwargs.update(zip(("params", "data", "headers", "cookies", "files", "auth", "timeout"), args))
-    return kwargs
-
-
-def _set_bearer(kwargs: Dict[str, Any], token: Optional[str]) -> None:
-    if token is None:  # not logged in (auto_renew off), or an IAMSession cookie authenticates
-        return
-    headers = dict(kwargs.get("headers") or {})
-    headers["Authorization"] = "Bearer %s" % token
-    kwargs["headers"] = headers
-
-
-def _session_expired(response: requests.Response) -> bool:
-    if response.status_code == 401:
-        return True
-    if response.status_code != 403:
-        return False
-    try:
-        return bool(response.json().get("error") == "credentials_expired")
-    except (ValueError, AttributeError):
-        return False
-
-
-def _body_position(kwargs: Dict[str, Any]) -> Optional[int]:
-    """Where a file-object body starts, so that a replay can rewind it."""
-    data = kwargs.get("data")
-    if data is not None and hasattr(data, "seek") and hasattr(data, "tell"):
-        try:
-            position: int = data.tell()
-        except OSError:
-            return None
-        return position
-    return None
-
-
-def _rewind(kwargs: Dict[str, Any], position: Optional[int]) -> bool:
-    """Make the body sendable again; False for a one-shot body that cannot be."""
-    data = kwargs.get("data")
-    if data is None or isinstance(data, (bytes, bytearray, str, dict, list, tuple)):
-        return True
-    if position is not None:
-        data.seek(position)
-        return True
-    return False

@@ -78,7 +78,8 @@ class CloudFoundryService:
         self._name = service.get("name")
         self._url = credentials.get("url") if isinstance(credentials.get("url"), str) else None
         self._host = _required(credentials, "host", urlsplit(self._url or "").hostname)
-        self._port = credentials.get("port") or urlsplit(self._url or "").port or 443
+        self._given_port = credentials.get("port")
+        self._port = self._given_port or urlsplit(self._url or "").port or 443
         self._read_credentials(credentials)
 
     def _read_credentials(self, credentials: Dict[str, Any]) -> None:
@@ -121,15 +122,17 @@ class CloudFoundryService:
     @property
     def server_url(self) -> str:
         """The URL to connect to: the credentials' ``url`` (scheme, host and port, never its user info)
-        when there is one, else :attr:`url`."""
+        when there is one, else :attr:`url`. A ``url`` without a port takes the credentials' ``port``,
+        else its scheme's (80 for ``http``)."""
         if not self._url:
             return self.url
         parts = urlsplit(self._url)
+        scheme = parts.scheme or "https"
         host = parts.hostname or self._host
         if ":" in host:
             host = "[%s]" % host
-        port = parts.port or self._port
-        return "{0}://{1}:{2}".format(parts.scheme or "https", host, port)
+        port = parts.port or self._given_port or (80 if scheme == "http" else 443)
+        return "{0}://{1}:{2}".format(scheme, host, port)
 
     @property
     def username(self) -> str:

@@ -14,7 +14,7 @@ import json
 import logging
 import time
 from functools import partial
-from typing import Any, Dict, Iterable, Mapping, Optional, Type
+from typing import Any, Callable, Dict, Iterable, Mapping, Optional, Type
 from urllib.parse import quote
 
 import requests
@@ -129,24 +129,8 @@ class Endpoint:
             kwargs["stream"] = True
         if timeout is not None:
             kwargs["timeout"] = timeout
-        started = time.perf_counter() if LOG.isEnabledFor(logging.DEBUG) else None
         send = getattr(session, _VERBS[method]) if method in _VERBS else partial(session.request, method)
-        try:
-            response: requests.Response = send(self.url, **kwargs)
-        except requests.Timeout as err:
-            raise CloudantTimeout(method, self.url, err) from None
-        except requests.ConnectionError as err:
-            raise CloudantConnectionError(method, self.url, err) from None
-        if started is not None:
-            LOG.debug("%s %s -> %d (%.1f ms)", method, redact_url(response.url), response.status_code,
-                      (time.perf_counter() - started) * 1000)
-        status = response.status_code
-        if not isinstance(status, int) or not is_real_response(response):
-            if status not in allow_status:  # a stand-in response (a test's mock): let it decide
-                response.raise_for_status()
-        elif status >= 300 and status not in allow_status and status != 304:
-            raise from_response(response)
-        return response
+        return exchange(send, method, self.url, allow_status=allow_status, **kwargs)
 
     def json(self, method: str = "GET", *, decoder: Optional[Type[json.JSONDecoder]] = None,
              **kwargs: Any) -> JsonValue:
@@ -177,6 +161,61 @@ class Endpoint:
         """``HEAD`` the endpoint: True for 2xx, False for 404; other statuses raise."""
         response = self.request("HEAD", allow_status=(404,))
         return response.status_code < 300
+
+
+def exchange(send: Callable[..., requests.Response], method: str, url: str, *, allow_status: Iterable[int] = (),
+             **kwargs: Any) -> requests.Response:
+    """The one way a request leaves the library: ``send(url, **kwargs)``, its answer checked.
+
+    :param send: sends the request: a session's verb method (``session.get``), or ``request`` with the
+        method bound (``functools.partial(session.request, "POST")``); it is given ``url`` and ``kwargs``
+        only, as python-cloudant called it.
+    :param str method: the HTTP method (for messages and logs).
+    :param str url: the absolute URL.
+    :param allow_status: non-2xx statuses returned instead of raised.
+    :raises CloudantHTTPError: for a non-2xx status not in ``allow_status`` (a stand-in response's own
+        ``raise_for_status`` decides for it; its error then carries the response).
+    :raises CloudantTimeout: when the server did not answer in time.
+    :raises CloudantConnectionError: when the server cannot be reached, or the connection dropped.
+    """
+    started = time.perf_counter() if LOG.isEnabledFor(logging.DEBUG) else None
+    try:
+        response: requests.Response = send(url, **kwargs)
+    except CloudantConnectionError:
+        raise  # already typed (a nested library request)
+    except requests.Timeout as err:
+        raise CloudantTimeout(method, url, err) from None
+    except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as err:  # the body cut short too
+        raise CloudantConnectionError(method, url, err) from None
+    if started is not None:
+        LOG.debug("%s %s -> %s (%.1f ms)", method, redact_url(response.url), response.status_code,
+                  (time.perf_counter() - started) * 1000)
+    status = response.status_code
+    if not isinstance(status, int) or not is_real_response(response):
+        if status not in allow_status:  # a stand-in response (a test's mock): let it decide
+            _stand_in_raise_for_status(response)
+    elif status >= 300 and status not in allow_status and status != 304:
+        raise from_response(response)
+    return response
+
+
+def exchange_json(send: Callable[..., requests.Response], method: str, url: str, *,
+                  decoder: Optional[_Decoder] = None, **kwargs: Any) -> JsonObject:
+    """:func:`exchange`, then the body decoded: a JSON object.
+
+    :raises MalformedResponse: when the body is not JSON, or JSON other than an object.
+    """
+    return decode_json_object(exchange(send, method, url, **kwargs), decoder)
+
+
+def _stand_in_raise_for_status(response: Any) -> None:
+    """A stand-in response's ``raise_for_status()``; the :class:`requests.HTTPError` it raises carries it."""
+    try:
+        response.raise_for_status()
+    except requests.HTTPError as err:
+        if err.response is None:
+            err.response = response
+        raise
 
 
 def is_real_response(response: Any) -> bool:
@@ -213,14 +252,21 @@ def decode_json(response: requests.Response, decoder: Optional[Type[json.JSONDec
         if decoder is None:
             return json.loads(content)
         return json.loads(content, cls=decoder)
-    except ValueError as err:
-        raise MalformedResponse(str(response.request.method), response.url, str(err)) from None
+    except (TypeError, ValueError) as err:  # TypeError: a stand-in response whose text is no string
+        raise MalformedResponse(_method_of(response), str(response.url), str(err)) from None
 
 
 def decode_json_object(response: requests.Response, decoder: Optional[Type[json.JSONDecoder]] = None) -> JsonObject:
     """Decode a response body that must be a JSON object, raising :class:`MalformedResponse` when it is not."""
     value = decode_json(response, decoder)
     if not isinstance(value, dict):
-        raise MalformedResponse(str(response.request.method), response.url,
+        raise MalformedResponse(_method_of(response), str(response.url),
                                 "expected a JSON object, got %s" % type(value).__name__)
     return value
+
+
+def _method_of(response: requests.Response) -> str:
+    """The method of the request ``response`` answers (``?`` when a stand-in response has none)."""
+    request = getattr(response, "request", None)
+    method = getattr(request, "method", None)
+    return method if isinstance(method, str) else "?"

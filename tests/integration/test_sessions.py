@@ -97,6 +97,31 @@ def test_a_session_deleted_elsewhere_does_not_break_the_client(client: CouchDB, 
     assert isinstance(client.active_tasks(), list)
 
 
+def needs_couchdb_cookie_parsing(couch_server: Any) -> None:
+    if couch_server.kind != "couchdb":
+        pytest.skip("only Apache CouchDB refuses a malformed AuthSession cookie (400); pouchdb-server ignores it")
+
+
+@pytest.mark.requires("cookie_auth")
+def test_a_malformed_cookie_is_dropped_and_the_session_renewed(client: CouchDB, couch_server: Any) -> None:
+    needs_couchdb_cookie_parsing(couch_server)
+    replace_cookie(client.r_session, "bad")
+    sent = record(client.r_session)
+    assert isinstance(client.active_tasks(), list)
+    assert sent == [("GET", "/_active_tasks", 400), ("POST", "/_session", 200), ("GET", "/_active_tasks", 200)]
+    assert client.session_cookie() not in (None, "bad")
+
+
+@pytest.mark.requires("cookie_auth")
+def test_session_login_recovers_from_a_malformed_cookie(client: CouchDB, couch_server: Any) -> None:
+    needs_couchdb_cookie_parsing(couch_server)
+    replace_cookie(client.r_session, "bad")
+    sent = record(client.r_session)
+    client.session_login()
+    assert [entry[2] for entry in sent] == [400, 200]  # the login, then the login without the bad cookie
+    assert client.session()["userCtx"]["name"] == couch_server.user
+
+
 @pytest.mark.requires("cookie_auth")
 def test_without_auto_renew_a_rejected_cookie_raises(couch_server: Any) -> None:
     with couchdb(couch_server.user, couch_server.password, url=couch_server.url, auto_renew=False) as client:

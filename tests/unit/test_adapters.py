@@ -5,6 +5,7 @@ urllib3 retries below any fake adapter: a loopback server answers 429 or 503 a f
 """
 from __future__ import annotations
 
+import inspect
 import io
 import warnings
 from typing import Any, List
@@ -15,8 +16,9 @@ from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, ProtocolError
 from urllib3.util.retry import Retry
 
 from _fakes import LoopbackServer, Seen
+from cloudant import adapters
 from cloudant._endpoint import Endpoint
-from cloudant.adapters import Replay429Adapter, RetryPolicy
+from cloudant.adapters import BUDGET_MAX_BACKOFF, DEFAULT_RETRY_BUDGET, Replay429Adapter, RetryPolicy
 from cloudant.client import CouchDB
 from cloudant.error import ServerError, TooManyRequests
 
@@ -119,9 +121,71 @@ def test_replay429adapter_builds_its_policy() -> None:
     assert isinstance(retry, RetryPolicy) and isinstance(retry, Retry)
     assert (retry.total, retry.status, retry.backoff_factor) == (5, 5, 0.1)
     assert retry.respect_retry_after_header
-    assert default.max_retries.total == 3 and default.max_retries.backoff_factor == 0.25
+    assert default.max_retries.backoff_factor == 0.25
     assert keyword.max_retries.backoff_factor == 0.5
     assert urllib3.__version__.split(".")[0] in ("1", "2")
+
+
+def test_an_explicit_count_keeps_python_cloudants_meaning() -> None:
+    for retries in (3, 10, 0):
+        retry = Replay429Adapter(retries=retries).max_retries
+        assert (retry.total, retry.status, retry.budget) == (retries, retries, None)
+    assert Replay429Adapter(3, 0.5).max_retries.total == 3  # positionally too
+
+
+def test_the_default_adapter_replays_within_a_time_budget() -> None:
+    retry = Replay429Adapter().max_retries
+    assert (retry.total, retry.status, retry.budget) == (None, None, DEFAULT_RETRY_BUDGET)
+    assert (retry.connect, retry.read) == (3, 3)  # errors stay counted
+    assert inspect.signature(Replay429Adapter).parameters["retries"].default == 3  # as python-cloudant shows it
+    assert Replay429Adapter(budget=5).max_retries.budget == 5
+    both = Replay429Adapter(retries=2, budget=5).max_retries
+    assert (both.total, both.budget) == (2, 5)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    fake = Clock()
+    monkeypatch.setattr(adapters, "time", fake)
+    return fake
+
+
+def test_a_budget_replays_429_until_the_time_is_spent(clock: Clock) -> None:
+    policy = RetryPolicy.for_couch(None, 0.25, budget=60)
+    replays = 0
+    with pytest.raises(MaxRetryError):
+        while replays < 1000:  # bounded: the budget ends it long before
+            policy = policy.increment("POST", URL, response=response(429))
+            wait = policy.get_backoff_time()
+            assert wait <= BUDGET_MAX_BACKOFF + 0.25  # capped, plus jitter
+            clock.now += wait
+            replays += 1
+    assert 8 <= replays <= 20  # 0.25 + 0.5 + ... + 8 + 8 + ... within 60 s
+    assert policy.deadline == 1060.0  # counted from the first refusal
+
+
+def test_a_budget_refuses_a_retry_after_that_outlasts_it(clock: Clock) -> None:
+    policy = RetryPolicy.for_couch(None, 0.25, budget=10)
+    policy = policy.increment("PUT", URL, response=response(429, {"Retry-After": "9"}))
+    clock.now += 9
+    with pytest.raises(MaxRetryError):
+        policy.increment("PUT", URL, response=response(429, {"Retry-After": "2"}))
+
+
+def test_a_budget_never_replays_a_write_whose_connection_dropped(clock: Clock) -> None:
+    policy = RetryPolicy.for_couch(None, 0.25, budget=60)
+    for method in ("POST", "PUT", "DELETE"):
+        with pytest.raises(ProtocolError):
+            policy.increment(method, URL, error=ProtocolError("connection reset"))
+    assert policy.increment("GET", URL, error=ProtocolError("connection reset")).read == 2
 
 
 # -- end to end through a real socket ---------------------------------------------------------------------------------
@@ -194,3 +258,24 @@ def test_503_on_post_is_not_replayed() -> None:
         client.disconnect()
     assert info.value.status_code == 503
     assert len(server.seen) == 1
+
+
+def test_the_time_budget_outlasts_a_storm_a_count_would_not() -> None:
+    with serve(429, failures=6) as server:
+        client = CouchDB(None, None, admin_party=True, url=server.url,
+                         adapter=Replay429Adapter(initialBackoff=0.01, budget=10))
+        client.connect()
+        assert Endpoint(client, server.url + "/db").json("POST", json_body={"a": 1}) == {"ok": True}
+        client.disconnect()
+    assert len(server.seen) == 7
+
+
+def test_a_spent_budget_returns_the_429() -> None:
+    with serve(429, failures=1000) as server:
+        client = CouchDB(None, None, admin_party=True, url=server.url,
+                         adapter=Replay429Adapter(initialBackoff=0.01, budget=0.3))
+        client.connect()
+        with pytest.raises(TooManyRequests):
+            Endpoint(client, server.url + "/db").json("POST", json_body={})
+        client.disconnect()
+    assert 3 <= len(server.seen) < 100

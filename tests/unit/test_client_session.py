@@ -14,11 +14,12 @@ import pytest
 import requests
 
 from _fakes import FakeAdapter, Seen
-from cloudant import _client_session
+from cloudant import _auth_replies, _client_session
 from cloudant._client_session import (DEFAULT_IAM_TOKEN_URL, DEFAULT_TIMEOUT, BasicSession, ClientSession,
                                       CookieSession, IAMSession)
 from cloudant.adapters import Replay429Adapter, TimeoutAdapter
-from cloudant.error import BadRequest, CloudantConnectionError, CloudantException, ServerError, Unauthorized
+from cloudant.error import (BadRequest, CloudantConnectionError, CloudantException, MalformedResponse, ServerError,
+                            Unauthorized)
 
 SERVER = "http://couch.test:5984"
 TOKEN_URL = "https://iam.test/identity/token"
@@ -189,6 +190,101 @@ def test_two_threads_with_a_stale_cookie_log_in_once(couch: CouchFake) -> None:
     assert statuses == [200, 200]
     assert couch.logins() == 2  # the first login, then a single renewal for both threads
     assert len(couch.gets()) == 4
+
+
+# -- cookie sessions: a malformed AuthSession cookie ------------------------------------------------------------
+MALFORMED = (400, {"error": "bad_request", "reason": "Malformed AuthSession cookie. Please clear your cookies."})
+
+
+def refuse_malformed_cookies(couch: CouchFake) -> None:
+    """Make the fake answer every request carrying ``AuthSession=bad`` as CouchDB does, logins included."""
+    handle = couch.handle
+
+    def handler(seen: Seen) -> Any:
+        if "AuthSession=bad" in seen.headers.get("Cookie", ""):
+            return MALFORMED[0], {}, MALFORMED[1]
+        return handle(seen)
+
+    couch.adapter.handler = handler
+
+
+def test_a_malformed_cookie_is_dropped_and_the_request_replayed_after_a_login(couch: CouchFake) -> None:
+    session = cookie_session(couch)
+    refuse_malformed_cookies(couch)
+    session.cookies.set("AuthSession", "bad")
+    response = session.request("PUT", SERVER + "/db/doc", data=io.BytesIO(b"{}"))
+    assert response.status_code == 200
+    assert [seen.method for seen in couch.adapter.seen] == ["PUT", "POST", "PUT"]
+    assert "bad" not in couch.adapter.seen[1].headers.get("Cookie", "")  # the login went without it
+    assert session.cookies.get("AuthSession") == "c1"
+    assert session.request("GET", SERVER + "/db").status_code == 200
+
+
+def test_login_with_a_malformed_cookie_in_the_jar_succeeds(couch: CouchFake) -> None:
+    session = cookie_session(couch, auto_renew=False)
+    refuse_malformed_cookies(couch)
+    session.cookies.set("AuthSession", "bad")
+    session.login()
+    assert [seen.headers.get("Cookie") for seen in couch.adapter.seen] == ["AuthSession=bad", None]
+    assert session.cookies.get("AuthSession") == "c1"
+
+
+def test_without_auto_renew_the_400_is_the_callers_but_the_cookie_is_gone(couch: CouchFake) -> None:
+    session = cookie_session(couch, auto_renew=False)
+    refuse_malformed_cookies(couch)
+    session.cookies.set("AuthSession", "bad")
+    assert session.request("GET", SERVER + "/db").status_code == 400
+    assert session.cookies.get("AuthSession") is None
+    assert couch.logins() == 0
+
+
+def test_a_malformed_cookie_with_a_one_shot_body_is_not_replayed(couch: CouchFake) -> None:
+    session = cookie_session(couch)
+    refuse_malformed_cookies(couch)
+    session.cookies.set("AuthSession", "bad")
+    response = session.request("PUT", SERVER + "/db/doc", data=(chunk for chunk in [b"{}"]))
+    assert response.status_code == 400
+    assert len(couch.gets()) == 1 and session.cookies.get("AuthSession") is None
+
+
+def test_only_the_cookie_sent_is_dropped(couch: CouchFake) -> None:
+    """A thread refused for the bad cookie must not drop the fresh one another thread's login set meanwhile."""
+    session = cookie_session(couch)
+    session.cookies.set("AuthSession", "fresh")
+    request = requests.Request("GET", SERVER + "/db", headers={"Cookie": "other=1; AuthSession=bad"}).prepare()
+    response = FakeAdapter(lambda seen: (0, {}, None)).build(request, *MALFORMED[:1], {}, MALFORMED[1])
+    _client_session._drop_session_cookie(session.cookies, response)
+    assert session.cookies.get("AuthSession") == "fresh"
+    request.headers["Cookie"] = "AuthSession=fresh"
+    _client_session._drop_session_cookie(session.cookies, response)
+    assert session.cookies.get("AuthSession") is None
+
+
+def test_other_400s_are_left_alone(couch: CouchFake) -> None:
+    session = cookie_session(couch)
+    session.login()
+    couch.adapter.handler = lambda seen: (400, {}, {"error": "bad_request", "reason": "invalid UTF-8 JSON"})
+    assert session.request("GET", SERVER + "/db").status_code == 400
+    assert session.cookies.get("AuthSession") == "c1" and couch.logins() == 1
+
+
+# -- session requests through the wire layer ----------------------------------------------------------------------
+def test_session_info_that_is_not_json_raises_malformed_response(couch: CouchFake) -> None:
+    session = cookie_session(couch)
+    couch.adapter.handler = lambda seen: (200, {}, b"<html>proxy login</html>")
+    with pytest.raises(MalformedResponse):
+        session.info()
+
+
+def test_login_over_a_dropped_connection_raises_a_connection_error(couch: CouchFake) -> None:
+    def drop(seen: Seen) -> Any:
+        raise requests.ConnectionError("connection reset by peer")
+
+    session = cookie_session(couch)
+    couch.adapter.handler = drop
+    with pytest.raises(CloudantConnectionError) as info:
+        session.login()
+    assert info.value.method == "POST" and "/_session" in str(info.value.url)
 
 
 def test_login_posts_name_and_password(couch: CouchFake) -> None:
@@ -392,6 +488,7 @@ class FakeClock:
 def clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeClock]:
     fake = FakeClock()
     monkeypatch.setattr(_client_session, "time", types.SimpleNamespace(time=fake.time))
+    monkeypatch.setattr(_auth_replies, "time", types.SimpleNamespace(time=fake.time))
     yield fake
 
 
@@ -418,6 +515,18 @@ def test_get_access_token_goes_through_client_session_request_as_python_cloudant
         data={"grant_type": "urn:ibm:params:oauth:grant-type:apikey", "response_type": "cloud_iam", "apikey": "key"})
     assert reply.raise_for_status.called
     assert (session._token_url, session._api_key, session.get_api_key) == (TOKEN_URL, "key", "key")
+
+
+@pytest.mark.parametrize("text", ['{"token_type": "Bearer"}', "not json", None])
+def test_a_stand_in_token_reply_without_a_token_raises_python_cloudants_text(text: Any) -> None:
+    """No ``KeyError`` (nor ``TypeError`` for a mock's non-string text) escapes: python-cloudant's message."""
+    reply = mock.MagicMock()
+    if text is not None:
+        type(reply).text = mock.PropertyMock(return_value=text)
+    with mock.patch("cloudant._client_session.ClientSession.request", return_value=reply):
+        with pytest.raises(CloudantException) as info:
+            IAMSession("key", SERVER, token_url=TOKEN_URL)._get_access_token()
+    assert (type(info.value), str(info.value)) == (CloudantException, "Invalid response from IAM token service")
 
 
 def test_client_id_alone_sends_no_basic_auth(iam: IAMFake) -> None:

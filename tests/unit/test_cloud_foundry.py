@@ -51,6 +51,19 @@ def test_the_server_url_keeps_the_scheme_and_port_of_the_credentials_url() -> No
     assert service.server_url == "http://127.0.0.1:5984"
 
 
+@pytest.mark.parametrize("url, port, server_url", [
+    ("http://127.0.0.1", None, "http://127.0.0.1:80"),
+    ("http://127.0.0.1", 5984, "http://127.0.0.1:5984"),
+    ("https://h.example", None, "https://h.example:443"),
+    ("http://[::1]:5984", 443, "http://[::1]:5984"),
+])
+def test_a_url_without_a_port_takes_the_credentials_port_or_its_schemes(url: str, port: Any,
+                                                                          server_url: str) -> None:
+    credentials = {"url": url, "username": "u", "password": "p", **({"port": port} if port else {})}
+    service = CloudFoundryService(vcap({"name": "x", "credentials": credentials}), **LABEL)
+    assert service.server_url == server_url
+
+
 def test_api_key_only_credentials_are_accepted() -> None:
     """python-cloudant required a ``username`` even for IAM-only services."""
     service = CloudFoundryService(vcap(IAM_ONLY), **LABEL)

@@ -7,12 +7,13 @@ import io
 import json
 import logging
 from typing import Any, Iterator
+from unittest import mock
 
 import pytest
 import requests
 
 from _fakes import FakeAdapter, Seen, closed_port
-from cloudant._endpoint import Endpoint, decode_json, quote_document_id
+from cloudant._endpoint import Endpoint, decode_json, exchange, exchange_json, quote_document_id
 from cloudant.client import CouchDB
 from cloudant.error import (BadRequest, ClientNotConnected, CloudantConnectionError, CloudantHTTPError,
                             CloudantTimeout, Conflict, Forbidden, MalformedResponse, NotFound, ServerError,
@@ -283,3 +284,38 @@ def test_one_debug_line_per_request_without_credentials(caplog: pytest.LogCaptur
     lines = [record.getMessage() for record in caplog.records if record.name == "cloudant"]
     assert len(lines) == 1
     assert lines[0].startswith("GET " + SERVER + "/db?limit=1 -> 200")
+
+
+# -- exchange(): the function every request, the sessions' own included, goes through -------------------------
+def test_a_body_cut_short_raises_a_connection_error() -> None:
+    def cut(seen: Seen) -> Any:
+        raise requests.exceptions.ChunkedEncodingError("Connection broken: IncompleteRead(0 bytes read)")
+
+    client = connected(cut)
+    with pytest.raises(CloudantConnectionError) as info:
+        Endpoint(client, SERVER + "/db").json("POST", json_body={"a": 1})
+    assert info.value.method == "POST"
+
+
+def test_exchange_sends_only_what_it_is_given_through_the_callable() -> None:
+    calls = []
+
+    def send(url: str, **kwargs: Any) -> requests.Response:
+        calls.append((url, kwargs))
+        return FakeAdapter(ok).build(requests.Request("GET", url).prepare(), 200, {}, {"ok": True})
+
+    assert exchange_json(send, "GET", SERVER + "/_session", headers={"Accept": "application/json"}) == {"ok": True}
+    assert calls == [(SERVER + "/_session", {"headers": {"Accept": "application/json"}})]
+
+
+def test_a_stand_in_responses_http_error_carries_the_response() -> None:
+    reply = mock.MagicMock()
+    reply.raise_for_status.side_effect = requests.HTTPError("400 Client Error")
+    with pytest.raises(requests.HTTPError) as info:
+        exchange(lambda url: reply, "POST", SERVER + "/token")
+    assert info.value.response is reply
+
+
+def test_exchange_json_of_a_stand_in_without_text_raises_malformed_response() -> None:
+    with pytest.raises(MalformedResponse):
+        exchange_json(lambda url: mock.MagicMock(), "GET", SERVER + "/_session")
