@@ -91,6 +91,22 @@ def add_connection_arguments(parser: argparse.ArgumentParser) -> None:
     output.add_argument("--json", action="store_true", help="progress and summary as JSON lines on stderr")
 
 
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def add_batching_arguments(parser: argparse.ArgumentParser, batch_help: str, parallelism_help: str) -> None:
+    """Add ``--batch-size N`` (default 500) and ``--parallelism N`` (default 5)."""
+    parser.add_argument("--batch-size", metavar="N", type=positive_int, default=500,
+                        help="%s (default: %%(default)s)" % batch_help)
+    parser.add_argument("--parallelism", metavar="N", type=positive_int, default=5,
+                        help="%s (default: %%(default)s)" % parallelism_help)
+
+
 def _env(name: str) -> Optional[str]:
     value = os.environ.get(name)
     return value if value else None

@@ -31,7 +31,8 @@ from typing import IO, Any, Deque, Dict, Iterator, List, Optional, Tuple, cast
 from ..database import CouchDatabase
 from ..error import CloudantHTTPError
 from ..result import Result
-from ._common import Progress, add_connection_arguments, connected, emit_json_line, fail, info, warn
+from ._common import (Progress, add_batching_arguments, add_connection_arguments, connected, emit_json_line,
+                      fail, info, warn)
 
 __all__ = ["add_parser", "run", "HEADER", "BackupLog", "backup_database"]
 
@@ -61,19 +62,9 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--gzip", action="store_true", help="gzip-compress even when FILE does not end in .gz")
     parser.add_argument("--attachments", action="store_true",
                         help="include attachment data inline (base64), as couchbackup --attachments")
-    parser.add_argument("--batch-size", metavar="N", type=_positive, default=500,
-                        help="documents per page and per line (default: %(default)s)")
-    parser.add_argument("--parallelism", metavar="N", type=_positive, default=5,
-                        help="pages fetched at once (default: %(default)s)")
+    add_batching_arguments(parser, "documents per page and per line", "pages fetched at once")
     add_connection_arguments(parser)
     parser.set_defaults(func=run)
-
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
 
 
 def _sync(stream: Any) -> None:

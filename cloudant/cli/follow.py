@@ -16,7 +16,7 @@ import argparse
 from typing import TYPE_CHECKING, Any, Optional
 
 from ..checkpoint import FileCheckpoint
-from ._common import add_connection_arguments, connected, emit_json_line, fail, info
+from ._common import add_connection_arguments, connected, emit_json_line, fail, info, positive_int
 
 if TYPE_CHECKING:
     from ..client import CouchDB
@@ -51,19 +51,12 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--checkpoint", metavar="FILE",
                         help="keep the sequence of the last change written in FILE and start after it")
     parser.add_argument("--include-docs", action="store_true", help="add each changed document ('doc')")
-    parser.add_argument("--max", metavar="N", type=_positive, default=None,
+    parser.add_argument("--max", metavar="N", type=positive_int, default=None,
                         help="stop after writing N changes (default: follow until interrupted)")
-    parser.add_argument("--heartbeat", metavar="MS", type=_positive, default=10000,
+    parser.add_argument("--heartbeat", metavar="MS", type=positive_int, default=10000,
                         help="milliseconds between the server's keep-alive lines (default: %(default)s)")
     add_connection_arguments(parser)
     parser.set_defaults(func=run)
-
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
 
 
 def open_database(client: CouchDB, name: str) -> CouchDatabase:

@@ -23,7 +23,8 @@ from requests import RequestException
 from .._endpoint import Endpoint
 from ..database import CouchDatabase
 from ..error import CloudantHTTPError
-from ._common import Progress, add_connection_arguments, connected, emit_json_line, fail, info, warn
+from ._common import (Progress, add_batching_arguments, add_connection_arguments, connected, emit_json_line,
+                      fail, info, warn)
 
 __all__ = ["add_parser", "run", "read_backup", "restore_documents", "BackupFileError"]
 
@@ -56,19 +57,9 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("db", metavar="DB", help="the database to restore into (best empty)")
     parser.add_argument("-i", "--input", metavar="FILE", default="-", help="the backup file (default: stdin)")
     parser.add_argument("--create", action="store_true", help="create DB when it does not exist")
-    parser.add_argument("--batch-size", metavar="N", type=_positive, default=500,
-                        help="documents per _bulk_docs request (default: %(default)s)")
-    parser.add_argument("--parallelism", metavar="N", type=_positive, default=5,
-                        help="requests at once (default: %(default)s)")
+    add_batching_arguments(parser, "documents per _bulk_docs request", "requests at once")
     add_connection_arguments(parser)
     parser.set_defaults(func=run)
-
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
 
 
 def open_input(path: str) -> IO[bytes]:
