@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Iterable, List, Mapping, Sequence, cast
 
-from ._endpoint import Endpoint, quote_segment
+from ._endpoint import Endpoint
 from ._params import check_document_id, check_partition_key, check_type
 from ._types import JsonObject
 from .document import Document
@@ -17,9 +17,9 @@ from .error import CloudantArgumentError, CloudantDatabaseException, MalformedRe
 from .view import query_view
 
 if TYPE_CHECKING:
-    from .client import CouchDB
+    pass
 
-__all__ = ["DatabaseEndpoints", "database_endpoint"]
+__all__ = ["DatabaseEndpoints"]
 
 _JSON_HEADERS = {"Content-Type": "application/json"}
 
@@ -168,12 +168,3 @@ def _raise_for_failures(results: Sequence[JsonObject]) -> None:
     error.results = list(results)  # type: ignore[attr-defined]
     error.failures = failures  # type: ignore[attr-defined]
     raise error
-
-
-def database_endpoint(client: CouchDB, database_name: str) -> Endpoint:
-    """The database's endpoint below the client's; built from ``client.server_url`` for a stand-in client
-    (a ``mock.Mock()``), so its ``database_url`` is the string python-cloudant gave."""
-    parent = getattr(client, "_endpoint", None)
-    if isinstance(parent, Endpoint):
-        return parent.child(database_name)
-    return Endpoint(client, "%s/%s" % (client.server_url, quote_segment(database_name)))

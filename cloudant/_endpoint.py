@@ -14,12 +14,15 @@ import json
 import logging
 import time
 from functools import partial
-from typing import Any, Callable, Dict, Iterable, Mapping, Optional, Type
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, Mapping, Optional, Type
 from urllib.parse import quote
 
 import requests
 
 from ._types import JsonObject, JsonValue, SessionOwner
+
+if TYPE_CHECKING:
+    from .client import CouchDB
 from .error import (ClientNotConnected, CloudantConnectionError, CloudantTimeout, MalformedResponse,
                     from_response, redact_url)
 
@@ -270,3 +273,12 @@ def _method_of(response: requests.Response) -> str:
     request = getattr(response, "request", None)
     method = getattr(request, "method", None)
     return method if isinstance(method, str) else "?"
+
+
+def database_endpoint(client: CouchDB, database_name: str) -> Endpoint:
+    """The database's endpoint below the client's; built from ``client.server_url`` for a stand-in client
+    (a ``mock.Mock()``), so its ``database_url`` is the string python-cloudant gave."""
+    parent = getattr(client, "_endpoint", None)
+    if isinstance(parent, Endpoint):
+        return parent.child(database_name)
+    return Endpoint(client, "%s/%s" % (client.server_url, quote_segment(database_name)))

@@ -92,7 +92,8 @@ class RetryPolicy(Retry):
                   error: Optional[Exception] = None, _pool: Any = None, _stacktrace: Any = None) -> RetryPolicy:
         """urllib3's count of one more failure; with a budget, also refused when the wait would outlast it.
 
-        :raises urllib3.exceptions.MaxRetryError: when no replay is left (urllib3 then returns the last answer, or raises).
+        :raises urllib3.exceptions.MaxRetryError: when no replay is left (urllib3 then returns the last
+            answer, or raises).
         """
         retry: RetryPolicy = super().increment(method, url, response, error, _pool, _stacktrace)
         if self.budget is None:

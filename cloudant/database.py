@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any, Deque, Dict, Iterator, List, Mapping, Opt
 
 import requests
 
-from ._database_endpoints import DatabaseEndpoints, database_endpoint
+from ._database_endpoints import DatabaseEndpoints
+from ._endpoint import database_endpoint
 from ._endpoint import DESIGN_PREFIX, Endpoint
 from ._params import CHANGES_ARGS, check_document_id, check_type
 from ._types import JsonObject

@@ -26,7 +26,7 @@ import requests
 
 from . import _attachments
 from ._attachments import ATTACHMENT_TYPES, AttachmentData  # noqa: F401 - ATTACHMENT_TYPES stays importable here
-from ._endpoint import Endpoint, decode_json, is_real_response, quote_document_id, quote_segment
+from ._endpoint import Endpoint, database_endpoint, decode_json, is_real_response
 from ._params import check_document_id
 from .error import CloudantDocumentException, CloudantHTTPError, _add_note
 
@@ -119,8 +119,8 @@ class Document(dict[str, Any]):  # subscripted builtin: the bases stay (dict,)
     def _database_endpoint(self) -> Endpoint:
         """The database's endpoint, sending through this document's :attr:`r_session`."""
         url = getattr(self._database, "database_url", None)
-        if not isinstance(url, str):
-            url = "%s/%s" % (self._database_host, quote_segment(str(self._database_name)))
+        if not isinstance(url, str):  # a stand-in database: built as the database itself builds it
+            url = database_endpoint(self._client, str(self._database_name)).url
         return Endpoint(_DocumentSender(self), url)
 
     @property
@@ -129,7 +129,7 @@ class Document(dict[str, Any]):  # subscripted builtin: the bases stay (dict,)
         doc_id = self.get("_id")
         if not doc_id or not isinstance(doc_id, str):
             return None
-        return self._database_endpoint().url + "/" + quote_document_id(doc_id)
+        return self._database_endpoint().document(doc_id).url
 
     def _document_endpoint(self) -> Endpoint:
         """The document's endpoint, after checking the ``_id`` locally."""
