@@ -20,7 +20,7 @@ import hashlib
 import json
 import warnings
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Callable, ContextManager, Dict, Iterator, Optional, Tuple, Type
+from typing import TYPE_CHECKING, Any, Callable, ContextManager, Dict, Iterator, Optional, Tuple, Type, Union
 
 import requests
 
@@ -105,7 +105,7 @@ class Document(dict[str, Any]):  # subscripted builtin: the bases stay (dict,)
         # (id, ETag, digest of the content it describes): lets fetch() ask "changed?" with If-None-Match.
         self._etag: Optional[Tuple[str, str, str]] = None
         # Digest of the content when it was last built, read or written: other content holds unsaved edits.
-        self._synced: Optional[str] = None
+        self._synced: Union[str, Tuple[Tuple[str, str], ...], None] = None
         if document_id:
             self["_id"] = document_id
         self._remember_synced()
@@ -239,12 +239,19 @@ class Document(dict[str, Any]):  # subscripted builtin: the bases stay (dict,)
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
     def _remember_synced(self) -> None:
-        """Note the local content as holding nothing unsaved: just built, or just read or written."""
-        self._synced = self._digest()
+        """Note the local content as holding nothing unsaved: just built, or just read or written.
+
+        Flat content of strings (a document just built: ``{"_id": ...}``) is kept as its items, which
+        costs far less than the digest every other content needs.
+        """
+        flat = _flat_items(self)
+        self._synced = flat if flat is not None else self._digest()
 
     def _has_unsaved_edits(self) -> bool:
         """True when the local content changed since it was built, read or written (or cannot be compared)."""
         synced = getattr(self, "_synced", None)
+        if isinstance(synced, tuple):
+            return _flat_items(self) != synced
         return synced is None or self._digest() != synced
 
     def delete(self) -> None:
@@ -439,6 +446,13 @@ class Document(dict[str, Any]):  # subscripted builtin: the bases stay (dict,)
            The name is quoted and the revision goes in ``?rev=`` rather than ``If-Match``.
         """
         return _attachments.delete_attachment(self, attachment, headers)
+
+
+def _flat_items(content: Dict[str, Any]) -> Optional[Tuple[Tuple[str, str], ...]]:
+    """The items of ``content`` in key order when every value is a string (``()`` for no items), else ``None``."""
+    if not all(type(value) is str for value in content.values()):
+        return None
+    return tuple(sorted(content.items()))
 
 
 def _client_encoder(client: object) -> Type[json.JSONEncoder]:
