@@ -60,8 +60,6 @@ ARGUMENT_ERROR: Catalogue = {
          "holds no colon.",
     142: "Argument {0} must be >= 0.  Found: {1}",
     143: "Argument {0} must be one of {1}. Found: {2}",
-    144: "View {0} has no reduce function, so {1} cannot be used.",
-    145: "An index needs a non-empty list of fields. Found: {0}",
     146: "use_index must be a design document id or a [design document id, index name] list. Found: {0}",
 }
 
@@ -71,7 +69,6 @@ CLIENT: Catalogue = {
     102: "You must provide a url or an account.",
     103: "Invalid service: IAM API key or username/password credentials are required.",
     104: "The client is not connected: call connect() or use the client as a context manager first.",
-    105: "Invalid VCAP_SERVICES: {0}",
     106: "Invalid configuration for service {0}: {1}",
     404: "Database {0} does not exist. Verify that the client is valid and try again.",
     412: "Database {0} already exists.",
@@ -81,7 +78,6 @@ DATABASE: Catalogue = {
     100: "A general Cloudant database exception was raised.",
     101: "Unexpected index type. Found: {0}",
     102: "{0} of {1} documents failed in a bulk write: {2}",
-    103: "Unexpected revision limit in the server's reply: {0!r}",
     400: "Invalid database name during creation. Found: {0}",
     401: "Unauthorized to create database {0}",
     409: "Document with id {0} already exists.",
@@ -97,8 +93,6 @@ DESIGN_DOCUMENT: Catalogue = {
     105: "View {0} must be of type QueryIndexView.",
     106: "Function for search index {0} must be of type string.",
     107: "Definition for query text index {0} must be of type dict.",
-    108: 'Design document {0} has language "query" but holds JavaScript {1}; keep Mango indexes and JavaScript'
-         " functions in separate design documents.",
 }
 
 DOCUMENT: Catalogue = {

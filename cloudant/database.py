@@ -392,7 +392,7 @@ class CouchDatabase(DatabaseEndpoints, dict[str, Document]):  # subscripted buil
                            index_type: str = "json", partitioned: Optional[bool] = None, **kwargs: Any) -> Index:
         """Create a Mango index (``POST /{db}/_index``) and return it; ``kwargs`` are its definition (``fields``...).
 
-        :raises CloudantArgumentError: code 103 for a type other than ``json``/``text``, 145 without fields.
+        :raises CloudantArgumentError: code 103 for a type other than ``json``/``text``.
         """
         return create_index(self, design_document_id, index_name, index_type, partitioned, **kwargs)
 
