@@ -119,18 +119,6 @@ def test_unknown_attachment_type_raises_143(db: CouchDatabase) -> None:
     assert seen(db) == []
 
 
-def test_update_field_with_negative_max_tries_saves_once() -> None:
-    def handler(s: Seen) -> Any:
-        if s.method == "GET":
-            return 200, {}, {"_id": "d", "_rev": REV1}
-        return 409, {}, {"error": "conflict", "reason": "Document update conflict."}
-
-    db = database(handler)
-    with pytest.raises(Conflict):
-        Document(db, "d").update_field(Document.field_set, "f", 1, max_tries=-1)
-    assert [s.method for s in seen(db)] == ["GET", "PUT"]
-
-
 def test_exists_without_id_is_false_without_request(db: CouchDatabase) -> None:
     assert Document(db).exists() is False
     assert seen(db) == []
@@ -287,7 +275,8 @@ def test_update_field_retries_after_conflicts_then_succeeds() -> None:
     assert doc["_rev"] == "9-z"
 
 
-def test_update_field_raises_the_conflict_after_max_tries() -> None:
+@pytest.mark.parametrize("max_tries, rounds", [(2, 3), (0, 1), (-1, 1)])  # a negative count: no retry
+def test_update_field_raises_the_conflict_after_max_tries(max_tries: int, rounds: int) -> None:
     def handler(s: Seen) -> Any:
         if s.method == "GET":
             return 200, {}, {"_id": "d", "_rev": REV1}
@@ -295,8 +284,8 @@ def test_update_field_raises_the_conflict_after_max_tries() -> None:
 
     db = database(handler)
     with pytest.raises(Conflict):
-        Document(db, "d").update_field(Document.field_set, "f", 1, max_tries=2)
-    assert [s.method for s in seen(db)] == ["GET", "PUT"] * 3
+        Document(db, "d").update_field(Document.field_set, "f", 1, max_tries=max_tries)
+    assert [s.method for s in seen(db)] == ["GET", "PUT"] * rounds
 
 
 def test_field_helpers() -> None:
