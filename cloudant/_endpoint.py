@@ -19,6 +19,7 @@ from urllib.parse import quote
 
 import requests
 
+from . import codec as _codec
 from ._types import JsonObject, JsonValue, SessionOwner
 
 if TYPE_CHECKING:
@@ -252,8 +253,8 @@ def decode_json(response: requests.Response, decoder: Optional[Type[json.JSONDec
     """Decode a response body as JSON, raising :class:`MalformedResponse` when it is not."""
     content = read_body(response) if is_real_response(response) else response.text
     try:
-        if decoder is None:
-            return json.loads(content)
+        if decoder is None or decoder is json.JSONDecoder:  # the default decoder: the codec decodes the same
+            return _codec.loads(content)
         return json.loads(content, cls=decoder)
     except (TypeError, ValueError) as err:  # TypeError: a stand-in response whose text is no string
         raise MalformedResponse(_method_of(response), str(response.url), str(err)) from None

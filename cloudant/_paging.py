@@ -20,9 +20,10 @@ from __future__ import annotations
 
 from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Protocol, Tuple
 
+from ._read_ahead import PageAhead
 from .error import ResultException
 
-__all__ = ["pages", "rows_of", "Pager", "KeyPager", "KeysPager", "BookmarkPager"]
+__all__ = ["pages", "page_lists", "rows_of", "Pager", "KeyPager", "KeysPager", "BookmarkPager"]
 
 Row = Dict[str, Any]
 Request = Dict[str, Any]
@@ -42,18 +43,32 @@ class Pager(Protocol):
         """The rows of ``reply`` to yield, and the arguments of the next call (``None`` ends the result)."""
 
 
-def pages(fetch: Fetch, pager: Pager) -> Iterator[Row]:
+def pages(fetch: Fetch, pager: Pager, read_ahead: bool = False) -> Iterator[Row]:
     """Yield every row of a result, one page per ``fetch`` call, as ``pager`` directs.
 
     ``pager.first()`` returns the keyword arguments of the first call (or
     ``None``: nothing to read); ``pager.advance(reply)`` returns the rows to
     yield and the arguments of the next call (``None`` ends the result).
+
+    With ``read_ahead``, the next page is fetched in the background while the
+    rows of the current one are yielded (see :mod:`cloudant._read_ahead`): one
+    page ahead at most, and its error raised where its rows would begin.
     """
-    request = pager.first()
-    while request is not None:
-        page, request = pager.advance(fetch(**request))
+    for page in page_lists(fetch, pager, read_ahead):
         yield from page
-        del page  # release the page before the next request: memory stays O(page_size)
+
+
+def page_lists(fetch: Fetch, pager: Pager, read_ahead: bool = False) -> Iterator[List[Row]]:
+    """:func:`pages`, a list of rows at a time."""
+    request = pager.first()
+    ahead: Optional[PageAhead] = None
+    while request is not None:
+        reply = ahead.result() if ahead is not None else fetch(**request)
+        page, request = pager.advance(reply)
+        del reply
+        ahead = PageAhead(fetch, request) if read_ahead and request is not None else None
+        yield page
+        del page  # release the page before the next one: memory stays O(page_size)
 
 
 def rows_of(reply: Any, field: str) -> List[Row]:
@@ -142,6 +157,10 @@ class KeyPager:
     def first(self) -> Optional[Request]:
         """The arguments of the first call, or ``None`` when ``limit`` is 0."""
         return self._ask(self._origin)
+
+    def resize(self, page_size: int) -> None:
+        """Ask for ``page_size`` rows from the next page on (called between ``fetch`` and ``advance``)."""
+        self._page_size = page_size
 
     def advance(self, reply: Mapping[str, Any]) -> Tuple[List[Row], Optional[Request]]:
         """Take one reply; return the rows to yield and the arguments of the next call (or ``None``)."""

@@ -10,11 +10,11 @@ each one, as python-cloudant did. Everything that is not an override (``len(db)`
 from __future__ import annotations
 
 import contextlib
-from collections import deque
-from typing import TYPE_CHECKING, Any, Deque, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, Type, cast
+from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, Type, cast
 
 import requests
 
+from . import _iteration
 from ._database_endpoints import DatabaseEndpoints
 from ._endpoint import database_endpoint
 from ._endpoint import DESIGN_PREFIX, Endpoint
@@ -293,7 +293,7 @@ class CouchDatabase(DatabaseEndpoints, dict[str, Document]):  # subscripted buil
             return default
 
     def __iter__(self, remote: bool = True) -> Iterator[Document]:  # type: ignore[override]
-        """Yield every document of the database, read ``fetch_limit`` at a time; ``remote=False``: the cached ones.
+        """Yield every document of the database, page by page; ``remote=False``: the cached ones.
 
         As in python-cloudant, each document yielded is also cached (replacing
         the cached object of the same id), so ``keys()`` lists them afterwards.
@@ -303,28 +303,13 @@ class CouchDatabase(DatabaseEndpoints, dict[str, Document]):  # subscripted buil
            most :data:`ITERATION_CACHE_LIMIT` of the documents it read in the cache (the most recent ones), so
            iterating a large database keeps memory flat; python-cloudant kept every document, which exhausts
            memory on large databases. A document dropped from the cache is fetched again by ``db[id]``.
+           Left at its default of 100, ``fetch_limit`` sizes the first page only; the next ones hold up to
+           1,000 documents, fewer for large documents (see :mod:`cloudant._iteration`), and each is read while
+           the previous one is iterated (:attr:`cloudant.result.Result.read_ahead`).
         """
         if not remote:
-            yield from list(dict.values(self))
-            return
-        cached: Deque[Document] = deque()
-        for row in self._rows(include_docs=True, page_size=self._fetch_limit):
-            content = row.get("doc")
-            if content is None:
-                continue
-            doc = self._document_class(row["id"])(self, row["id"])
-            dict.update(doc, content)
-            super().__setitem__(row["id"], doc)
-            cached.append(doc)
-            if len(cached) > ITERATION_CACHE_LIMIT:
-                self._uncache(cached.popleft())
-            yield doc
-
-    def _uncache(self, doc: Document) -> None:
-        """Drop ``doc`` from the cache unless the cache now holds another object under its id."""
-        doc_id = cast(str, doc.get("_id"))
-        if dict.get(self, doc_id) is doc:
-            dict.__delitem__(self, doc_id)
+            return iter(list(dict.values(self)))
+        return _iteration.documents(self, ITERATION_CACHE_LIMIT)
 
     # -- feeds ---------------------------------------------------------------------------------------------
     def changes(self, raw_data: bool = False, **kwargs: Any) -> Feed:

@@ -20,6 +20,7 @@ from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple, Union
 
 from ._paging import BookmarkPager, Fetch, KeyPager, KeysPager, Pager, Row, pages, rows_of
 from ._params import INT, LEGACY_VIEW_TYPES, check_type
+from ._read_ahead import can_read_ahead
 from .error import ResultException
 
 from ._legacy import module_getattr as _module_getattr
@@ -114,6 +115,10 @@ class Result:
     _rows_field = "rows"
     #: Options iteration refuses (``ResultException`` 103).
     _iteration_forbids: Tuple[str, ...] = _ITERATION_FORBIDS
+    #: Read the next page while the current one is iterated (one page ahead, see
+    #: :mod:`cloudant._read_ahead`). Set it to False on a result, or on the class for every result, to read
+    #: strictly one page after the other.
+    read_ahead: bool = True
 
     def __init__(self, method_ref: Fetch, **options: Any) -> None:
         #: The options sent with every request.
@@ -168,7 +173,7 @@ class Result:
         if forbidden:
             raise ResultException(103, self._iteration_forbids, self.options)
         self._page_size = _page_size(self._page_size)
-        return pages(self._ref, self._pager())
+        return pages(self._ref, self._pager(), read_ahead=self.read_ahead and can_read_ahead(self._ref))
 
     def _pager(self) -> Pager:
         if self.options.get("keys") is not None:

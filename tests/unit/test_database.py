@@ -9,6 +9,7 @@ import pytest
 
 from _fakes import FakeAdapter, Seen
 from cloudant.client import Cloudant, CouchDB
+from cloudant import _iteration
 from cloudant import database as database_module
 from cloudant.database import CloudantDatabase, CouchDatabase
 from cloudant.document import Document
@@ -210,24 +211,51 @@ def test_iterating_with_remote_false_yields_the_cached_documents() -> None:
     assert len(seen(db)) == 2
 
 
-def test_iteration_pages_through_all_docs_and_caches_each_document() -> None:
-    ids = ["d%04d" % i for i in range(250)]
-    limits = []
-
+def _all_docs_handler(ids: List[str], limits: List[int], text: str = "") -> Any:
     def handler(s: Seen) -> Any:
         start = json.loads(s.query["startkey"][0]) if "startkey" in s.query else ""
         limit = int(s.query["limit"][0])
         limits.append(limit)
-        rows = [{"id": i, "key": i, "value": {}, "doc": {"_id": i, "n": i}} for i in ids if i >= start][:limit]
+        rows = [{"id": i, "key": i, "value": {}, "doc": {"_id": i, "n": i, "text": text}} for i in ids
+                if i >= start][:limit]
         return 200, {}, {"total_rows": len(ids), "offset": 0, "rows": rows}
+    return handler
 
-    db = database(handler, fetch_limit=100)
+
+def test_iteration_pages_through_all_docs_and_caches_each_document() -> None:
+    ids = ["d%04d" % i for i in range(250)]
+    limits: List[int] = []
+    db = database(_all_docs_handler(ids, limits), fetch_limit=50)
     docs = list(db)
     assert [doc["_id"] for doc in docs] == ids
     assert all(isinstance(doc, Document) and doc["n"] == doc["_id"] for doc in docs)
     assert db.keys() == ids and all(dict.__getitem__(db, doc["_id"]) is doc for doc in docs)
-    assert limits == [101, 101, 101]
+    assert limits == [51] * 5  # a fetch_limit the program chose is the size of every page
     assert all(s.query["include_docs"] == ["true"] for s in seen(db))
+
+
+def test_iteration_at_the_default_fetch_limit_sizes_pages_from_the_first_one() -> None:
+    ids = ["d%05d" % i for i in range(2500)]
+    small: List[int] = []
+    assert [doc["_id"] for doc in database(_all_docs_handler(ids, small))] == ids
+    assert small == [101, 1001, 1001, 1001]  # 100 rows first, then MAX_PAGE_ROWS of small documents
+    large: List[int] = []
+    big = "x" * 100000  # rows of about 100 kB: about PAGE_BYTES / 100 kB rows a page
+    assert len(list(database(_all_docs_handler(ids[:300], large, big)))) == 300
+    expected = _iteration.PAGE_BYTES // len(json.dumps({"id": ids[0], "key": ids[0], "value": {},
+                                                        "doc": {"_id": ids[0], "n": ids[0], "text": big}}))
+    assert large[0] == 101 and set(large[1:]) == {expected + 1}
+
+
+def test_documents_from_iteration_are_built_like_new_ones() -> None:
+    ids = ["a", "_design/b"]
+    db = database(_all_docs_handler(ids, []))
+    plain, design = list(db)
+    fresh = Document(db, "a")
+    assert type(plain) is Document and type(design).__name__ == "DesignDocument"
+    assert set(vars(plain)) == set(vars(fresh))
+    assert plain.document_url == fresh.document_url and plain.r_session is fresh.r_session
+    assert plain._has_unsaved_edits()  # iterated content is not taken as the server's for attachment calls
 
 
 def test_one_loop_leaves_at_most_the_most_recent_documents_in_the_cache(monkeypatch: pytest.MonkeyPatch) -> None:
