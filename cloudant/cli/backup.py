@@ -12,9 +12,10 @@ revision is its own revision, other documents are fetched with ``_bulk_get?revs=
 /{db}/{id}?revs=true`` where the server has no ``_bulk_get``). Memory stays at a few pages however large the database.
 
 Resume: beside ``FILE`` the log ``FILE.log`` holds one JSON line per page written: the page's last document
-id and the file's size after it. Each page is written and synced to disk before its log line is written and
-synced, so whenever the process stops (Ctrl-C, SIGKILL, a lost connection), ``--resume`` cuts the file back to
-the size the last log line names and goes on with the document after that id: nothing lost, nothing twice.
+id and the file's size after it. Once a second, the file is synced to disk and then the log lines of the pages
+it now holds are written and synced, so whenever the process stops (Ctrl-C, SIGKILL, a lost connection, the
+machine itself), ``--resume`` cuts the file back to the size the last log line names and goes on with the
+document after that id: nothing lost, nothing twice, at most a second of pages read again.
 Documents deleted, and not yet seen documents added, while the backup runs may or may not be in it.
 """
 from __future__ import annotations
@@ -26,6 +27,7 @@ import gzip
 import json
 import os
 import sys
+import time
 from typing import IO, Any, Deque, Dict, Iterator, List, Optional, Tuple, cast
 
 from ..database import CouchDatabase
@@ -126,10 +128,16 @@ class BackupLog:
                 stream.truncate(self.valid_size)
         self._stream = open(self.path, "w" if fresh else "a", encoding="utf-8")
 
-    def write(self, record: Dict[str, Any]) -> None:
-        """Append ``record`` and sync it to disk."""
+    def write(self, record: Dict[str, Any], sync: bool = True) -> None:
+        """Append ``record``, and sync it to disk unless ``sync`` is False."""
         assert self._stream is not None
         self._stream.write(json.dumps(record, ensure_ascii=False) + "\n")
+        if sync:
+            self.sync()
+
+    def sync(self) -> None:
+        """Sync what was appended to disk."""
+        assert self._stream is not None
         _sync(self._stream)
 
     def close(self) -> None:
@@ -286,31 +294,63 @@ def backup_database(db: CouchDatabase, output: IO[bytes], *, compress: bool = Fa
     :param bool write_header: write the header line first (not when resuming a file that has it).
     """
     docs = lines = stubs = 0
-    if write_header:
-        _write(output, encode_line(dict(HEADER, attachments=attachments), compress), log, {"type": "header"})
-    for last_id, page in fetched_pages(db, batch_size, parallelism, attachments, after):
-        if not page:
-            continue
-        if not attachments:
-            stubs += sum(1 for doc in page if doc.get("_attachments"))
-        record = {"type": "batch", "last_id": last_id, "docs": len(page)}
-        _write(output, encode_line(page, compress), log, record)
-        docs, lines = docs + len(page), lines + 1
-        if progress is not None:
-            progress.update(len(page))
-        del page
+    journal = _Journal(output, log)
+    try:
+        if write_header:
+            journal.write(encode_line(dict(HEADER, attachments=attachments), compress), {"type": "header"})
+        for last_id, page in fetched_pages(db, batch_size, parallelism, attachments, after):
+            if not page:
+                continue
+            if not attachments:
+                stubs += sum(1 for doc in page if doc.get("_attachments"))
+            record = {"type": "batch", "last_id": last_id, "docs": len(page)}
+            journal.write(encode_line(page, compress), record)
+            docs, lines = docs + len(page), lines + 1
+            if progress is not None:
+                progress.update(len(page))
+            del page
+    finally:
+        journal.commit()  # what was written completely, also when interrupted (Ctrl-C, a lost connection)
     if log is not None:
         log.write({"type": "complete", "offset": output.tell()})
     return {"docs": docs, "lines": lines, "with_attachment_stubs": stubs}
 
 
-def _write(output: IO[bytes], data: bytes, log: Optional[BackupLog], record: Dict[str, Any]) -> None:
-    output.write(data)
-    if log is None:
-        output.flush()
-        return
-    _sync(output)
-    log.write(dict(record, offset=output.tell()))
+#: Seconds between two syncs of the backup file and its log.
+SYNC_INTERVAL = 1.0
+
+
+class _Journal:
+    """Writes lines to the backup file and their records to the log, syncing both once per
+    :data:`SYNC_INTERVAL`: the file first, then the records of the lines it now holds. So a record in the log
+    always describes data on disk, whenever the process or the machine stops; a restart after a crash redoes at
+    most the last interval's pages."""
+
+    def __init__(self, output: IO[bytes], log: Optional[BackupLog]) -> None:
+        self._output = output
+        self._log = log
+        self._records: List[Dict[str, Any]] = []
+        self._synced = time.monotonic()
+
+    def write(self, data: bytes, record: Dict[str, Any]) -> None:
+        self._output.write(data)
+        if self._log is None:
+            self._output.flush()
+            return
+        self._records.append(dict(record, offset=self._output.tell()))
+        if time.monotonic() - self._synced >= SYNC_INTERVAL:
+            self.commit()
+
+    def commit(self) -> None:
+        """Sync the file, then log and sync the records of the lines written since the last commit."""
+        if self._log is None or not self._records:
+            return
+        _sync(self._output)
+        for record in self._records:
+            self._log.write(record, sync=False)
+        self._log.sync()
+        self._records = []
+        self._synced = time.monotonic()
 
 
 def run(args: argparse.Namespace) -> int:

@@ -20,6 +20,7 @@ from typing import IO, Any, Deque, Dict, Iterator, List, Optional, Tuple, cast
 
 from requests import RequestException
 
+from .. import codec as _codec
 from .._endpoint import Endpoint
 from ..database import CouchDatabase
 from ..error import CloudantHTTPError
@@ -92,7 +93,7 @@ def read_backup(lines: Iterator[bytes], header: Optional[Dict[str, Any]] = None)
         if not line or line == RESUME_MARKER:
             continue
         try:
-            value = json.loads(line)
+            value = _codec.loads(line)
         except ValueError:
             if tolerant or (mode == "full" and line.endswith(RESUME_MARKER)):
                 continue

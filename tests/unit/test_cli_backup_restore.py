@@ -142,6 +142,45 @@ def test_log_records_each_line_after_it_and_resume_continues_after_last_id(tmp_p
     assert (last_id, done, complete) == ("doc003", 4, False) and offset == records[2]["offset"]
 
 
+def test_log_records_are_written_only_after_the_file_is_synced(tmp_path, monkeypatch):
+    events = []
+    monkeypatch.setattr(backup, "_sync", lambda stream: events.append(("sync", stream.name)))
+    monkeypatch.setattr(backup, "SYNC_INTERVAL", 0.0)  # a commit after every line
+    path = tmp_path / "b.jsonl"
+    log = backup.BackupLog(str(path) + ".log")
+    log.open(fresh=True)
+    real_write = log.write
+    monkeypatch.setattr(log, "write", lambda record, sync=True: (events.append(("log", record["type"])),
+                                                                 real_write(record, sync)))
+    with open(path, "wb") as out:
+        backup.backup_database(FakeDb(make_docs(4)), out, batch_size=2, parallelism=1, log=log)
+    log.close()
+    records = [n for n, event in enumerate(events) if event[0] == "log" and event[1] in ("header", "batch")]
+    assert len(records) == 3  # the header and two lines
+    # Each record comes right after a sync of the backup file (or after a record of the same commit).
+    assert all(events[n - 1] == ("sync", str(path)) or events[n - 1][0] == "log" for n in records)
+    assert events[records[0] - 1] == ("sync", str(path))
+
+
+def test_an_interrupted_backup_logs_every_line_it_wrote_completely(tmp_path):
+    docs = make_docs(6)
+
+    class Interrupted(FakeDb):
+        def all_docs(self, **options):
+            if options.get("startkey") == "doc004":
+                raise KeyboardInterrupt
+            return super().all_docs(**options)
+
+    path = tmp_path / "b.jsonl"
+    log = backup.BackupLog(str(path) + ".log")
+    log.open(fresh=True)
+    with open(path, "wb") as out, pytest.raises(KeyboardInterrupt):
+        backup.backup_database(Interrupted(docs), out, batch_size=2, parallelism=1, log=log)
+    log.close()
+    offset, last_id, done, complete = backup.resume_point(log.read())
+    assert (last_id, done, complete) == ("doc003", 4, False) and offset == path.stat().st_size
+
+
 def test_resume_through_the_command_gives_each_document_once(tmp_path, monkeypatch):
     docs = make_docs(9, second_revision={5})
     db = FakeDb(docs)
