@@ -5,7 +5,8 @@
 #   make unit          tests/unit only (no server, no Node.js needed; the cassette tests are among them)
 #   make integration   tests/integration only
 #   make demo          examples/demo.py against a freshly started pouchdb-server
-#   make bench         bench/run.py against a freshly started pouchdb-server
+#   make bench         bench/run.py against a freshly started pouchdb-server (BENCH_ARGS, e.g. --quick)
+#   make bench-couchdb bench/run.py against a private Apache CouchDB 3.4.3 from ../shared/couchdb (optional)
 #   make docs          the Sphinx HTML documentation; warnings and broken references are errors
 #   make lint          ruff over cloudant/, tests/ and bench/; mypy over cloudant/
 #   make clean         remove the virtualenv, node_modules and everything built
@@ -29,7 +30,7 @@ POUCHDB := tests/pouchdb
 # stopped by PID afterwards (an already set COUCHDB_URL is used instead of starting one).
 WITH_SERVER := $(PY) tests/_servers.py run --
 
-.PHONY: all test unit integration demo bench docs lint clean venv pouchdb
+.PHONY: all test unit integration demo bench bench-couchdb docs lint clean venv pouchdb
 
 all: test
 
@@ -46,7 +47,15 @@ demo: venv pouchdb
 	$(WITH_SERVER) $(PY) examples/demo.py
 
 bench: venv pouchdb
-	$(WITH_SERVER) $(PY) bench/run.py
+	$(WITH_SERVER) $(PY) bench/run.py $(BENCH_ARGS)
+
+# The same against Apache CouchDB 3.4.3, started in a fresh directory by ../shared/couchdb/couchdb-server and
+# stopped by it afterwards (also on failure or Ctrl-C). Needs ../shared; make bench does not.
+COUCHDB_SERVER ?= ../shared/couchdb/couchdb-server
+bench-couchdb: venv
+	@test -x $(COUCHDB_SERVER) || { echo "bench-couchdb: $(COUCHDB_SERVER) not found"; exit 1; }
+	dir=$$(mktemp -d) && trap '$(COUCHDB_SERVER) stop "$$dir"; rm -rf "$$dir"' EXIT INT TERM && \
+		eval "$$($(COUCHDB_SERVER) start "$$dir")" && $(PY) bench/run.py $(BENCH_ARGS)
 
 # -E reads every page afresh: an incremental build would not repeat the warnings of unchanged pages.
 docs: $(VENV)/.stamp-docs

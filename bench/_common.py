@@ -1,28 +1,29 @@
-"""What every benchmark shares: the server, the two clients, the timing method and the result rows.
+"""What every benchmark shares: the server, the two clients, the documents and the timing method.
 
 The method, the same for every workload:
 
-* both sides talk to the same server over one kept-alive connection each, and
-  authenticate the same way (a cookie session, or HTTP Basic with ``--auth basic``);
-* both sides decode every JSON body with :func:`json.loads` on the raw bytes, as
-  the library does, so the decoding work is the same;
-* one untimed warm-up run per side, then ``reps`` timed runs per side,
-  interleaved and alternating which side goes first, with a garbage collection
-  before each run; the figure is the median run time of each side, and the ratio
-  is ours / bare.
+* both sides talk to the same server, each over its own kept-alive connection, and authenticate the same way
+  (HTTP Basic; a cookie session with ``--auth cookie``);
+* wall time is :func:`time.perf_counter`, client CPU time :func:`time.process_time` (this process and all its
+  threads; the server is another process, so its work is not counted);
+* one untimed warm-up run per side, then ``reps`` timed runs per side, interleaved and alternating which side
+  goes first, with a garbage collection before each run; the figure of each side is its best run (the fewest
+  seconds), separately for wall and CPU time, and the ratios are ours / bare.
 """
 from __future__ import annotations
 
-import gc
 import json
 import os
-import statistics
-import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Dict, Iterable, List, Optional
 
 import requests
+
+from _side import Run, make_docs, timed_run
+
+__all__ = ["Server", "Best", "Pair", "bare_session", "our_client", "get_json", "post_json", "unique_name",
+           "batches", "make_docs", "compare"]
 
 JSON_HEADERS = {"Content-Type": "application/json"}
 
@@ -57,8 +58,8 @@ class Server:
         return server
 
 
-def bare_session(server: Server, auth: str) -> requests.Session:
-    """A plain :class:`requests.Session`, authenticated the way our client is (cookie or basic)."""
+def bare_session(server: Server, auth: str = "basic") -> requests.Session:
+    """A plain :class:`requests.Session` with HTTP Basic credentials, or logged in to a cookie session."""
     session = requests.Session()
     if auth == "basic":
         session.auth = (server.user, server.password)
@@ -69,15 +70,15 @@ def bare_session(server: Server, auth: str) -> requests.Session:
     return session
 
 
-def our_client(server: Server, auth: str) -> Any:
-    """A connected :class:`cloudant.client.CouchDB` (cookie session, or HTTP Basic)."""
+def our_client(server: Server, auth: str = "basic") -> Any:
+    """A connected :class:`cloudant.client.CouchDB` (HTTP Basic, or a cookie session), with its defaults."""
     from cloudant.client import CouchDB
 
     return CouchDB(server.user, server.password, url=server.url, connect=True, use_basic_auth=(auth == "basic"))
 
 
 def get_json(session: requests.Session, url: str, **kwargs: Any) -> Any:
-    """GET and decode, raising for a non-2xx answer: what a careful bare caller does."""
+    """GET and decode with one :func:`json.loads`, raising for a non-2xx answer: what a careful bare caller does."""
     response = session.get(url, **kwargs)
     response.raise_for_status()
     return json.loads(response.content)
@@ -95,129 +96,58 @@ def unique_name(prefix: str) -> str:
     return "%s-%s" % (prefix, uuid.uuid4().hex[:8])
 
 
-# -- timing ----------------------------------------------------------------------------------------------------
-@dataclass
-class Timing:
-    """The timed runs of both sides of one comparison."""
-
-    ours: List[float]
-    bare: List[float]
-
-    @property
-    def ours_median(self) -> float:
-        return statistics.median(self.ours)
-
-    @property
-    def bare_median(self) -> float:
-        return statistics.median(self.bare)
-
-    @property
-    def ratio(self) -> float:
-        return self.ours_median / self.bare_median
-
-
-def timed(run: Callable[[], Any], setup: Optional[Callable[[], Any]] = None) -> float:
-    """Seconds ``run()`` takes, after ``setup()`` (untimed) and a garbage collection."""
-    if setup is not None:
-        setup()
-    gc.collect()
-    started = time.perf_counter()
-    run()
-    return time.perf_counter() - started
-
-
-def compare(ours: Callable[[], Any], bare: Callable[[], Any], reps: int, warmup: bool = True,
-            setup: Optional[Callable[[], Any]] = None, teardown: Optional[Callable[[], Any]] = None) -> Timing:
-    """Time ``ours`` and ``bare`` ``reps`` times each, interleaved, alternating which side goes first.
-
-    ``setup``/``teardown`` run untimed around every single run (e.g. a fresh database for a write).
-    """
-    timing = Timing([], [])
-    sides = [(ours, timing.ours), (bare, timing.bare)]
-    for index in range(reps + (1 if warmup else 0)):
-        order = sides if index % 2 == 0 else sides[::-1]
-        for run, times in order:
-            try:
-                seconds = timed(run, setup)
-            finally:
-                if teardown is not None:
-                    teardown()
-            if index > 0 or not warmup:
-                times.append(seconds)
-    return timing
-
-
-def compare_calls(ours: Callable[[], Any], bare: Callable[[], Any], calls: int, reps: int,
-                  chunk: int = 1) -> Timing:
-    """Time ``calls`` single calls per side, ``reps`` times, interleaving the sides every ``chunk`` calls.
-
-    Small calls take a millisecond or two, so a slow moment of the machine would weigh on whichever side
-    happened to run then; switching sides every few calls spreads such moments evenly over both.
-    """
-    timing = Timing([], [])
-    for index in range(reps + 1):  # the first repetition warms up
-        totals = [0.0, 0.0]
-        gc.collect()
-        for block in range(0, calls, chunk):
-            count = min(chunk, calls - block)
-            order = ((0, ours), (1, bare)) if (block // chunk) % 2 == 0 else ((1, bare), (0, ours))
-            for side, call in order:
-                started = time.perf_counter()
-                for _ in range(count):
-                    call()
-                totals[side] += time.perf_counter() - started
-        if index > 0:
-            timing.ours.append(totals[0])
-            timing.bare.append(totals[1])
-    return timing
-
-
-# -- results -----------------------------------------------------------------------------------------------------
-@dataclass
-class Row:
-    """One line of the results table.
-
-    ``value`` is what is compared with ``target``: a ratio (``ours / bare``, lower is better), a speed-up
-    (higher is better) or megabytes (lower is better); ``kind`` says which.
-    """
-
-    workload: str
-    what: str
-    size: str
-    ours: Optional[float]
-    other: Optional[float]
-    value: Optional[float]
-    target: Optional[float]
-    kind: str = "ratio"  # "ratio" (<= target), "speedup" (>= target) or "memory" (MB, < target)
-    predecessor: Optional[float] = None
-    note: str = ""
-    extra: Dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def met(self) -> Optional[bool]:
-        if self.value is None or self.target is None:
-            return None
-        if self.kind == "speedup":
-            return self.value >= self.target
-        if self.kind == "memory":
-            return self.value < self.target
-        return self.value <= self.target
-
-
-def ratio_row(workload: str, what: str, size: str, timing: Timing, target: Optional[float],
-              note: str = "") -> Row:
-    """A row comparing our median with the bare session's."""
-    return Row(workload, what, size, timing.ours_median, timing.bare_median, timing.ratio, target, note=note)
-
-
 def batches(items: List[Any], size: int) -> Iterable[List[Any]]:
     """Consecutive slices of ``items`` of at most ``size`` elements."""
     for start in range(0, len(items), size):
         yield items[start:start + size]
 
 
-def make_docs(count: int, prefix: str = "doc") -> List[Dict[str, Any]]:
-    """``count`` small documents with sortable ids, a number, a string and a short list."""
-    return [{"_id": "%s-%07d" % (prefix, number), "n": number, "name": "item %d" % number,
-             "kind": ("red", "green", "blue")[number % 3], "tags": ["a", "b"][: 1 + number % 2]}
-            for number in range(count)]
+# -- timing ----------------------------------------------------------------------------------------------------
+@dataclass
+class Best:
+    """The best of one side's timed runs: the fewest wall seconds and the fewest CPU seconds (each on its own)."""
+
+    wall: float
+    cpu: float
+    runs: List[Run]
+
+    @classmethod
+    def of(cls, runs: List[Run]) -> Best:
+        return cls(min(wall for wall, _ in runs), min(cpu for _, cpu in runs), runs)
+
+    @classmethod
+    def from_json(cls, result: Dict[str, Any]) -> Optional[Best]:
+        """The best runs another library's script reported, or ``None`` when it reported an error."""
+        if result.get("wall") is None:
+            return None
+        return cls(result["wall"], result["cpu"], [tuple(run) for run in result.get("runs", [])])  # type: ignore
+
+
+@dataclass
+class Pair:
+    """Both sides of one comparison."""
+
+    ours: Best
+    bare: Best
+
+
+def compare(ours: Callable[[], Any], bare: Callable[[], Any], reps: int, warmup: bool = True,
+            setup: Optional[Callable[[], Any]] = None, teardown: Optional[Callable[[], Any]] = None) -> Pair:
+    """Time ``ours`` and ``bare`` ``reps`` times each after a warm-up, interleaved, alternating which goes first.
+
+    ``setup``/``teardown`` run untimed around every single run (e.g. a fresh database for a write).
+    """
+    runs: Dict[str, List[Run]] = {"ours": [], "bare": []}
+    sides = [("ours", ours), ("bare", bare)]
+    for index in range(reps + (1 if warmup else 0)):
+        for side, run in (sides if index % 2 == 0 else sides[::-1]):
+            if setup is not None:
+                setup()
+            try:
+                sample = timed_run(run)
+            finally:
+                if teardown is not None:
+                    teardown()
+            if index > 0 or not warmup:
+                runs[side].append(sample)
+    return Pair(Best.of(runs["ours"]), Best.of(runs["bare"]))

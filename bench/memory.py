@@ -1,82 +1,53 @@
-"""Peak memory while iterating a large result, measured in a fresh process.
+"""Peak memory of one iteration over a large database, each measured in a fresh process.
 
-``python bench/memory.py MODE '<json args>'`` connects with the server in ``COUCHDB_URL``, reads the
-process's peak resident set size (``VmHWM`` in ``/proc/self/status``, else ``ru_maxrss``), iterates once and
-prints ``{"baseline_mb": ..., "growth_mb": ...}``: how far the peak rose above what importing and
-connecting had already needed. A library that streams page by page stays flat whatever the row count.
+``python bench/memory.py MODE '<json args>'`` (``{"db": ..., "docs": N, "page_size": 1000, "auth": "basic"}``)
+against the server in ``COUCHDB_URL``. Modes:
+
+* ``iterate_db``: ``for doc in db`` with this checkout's library;
+* ``result``: ``Result(db.all_docs, include_docs=True, page_size=...)``;
+* ``bare``: the floor's loop (:func:`floor.all_docs`: a bare ``requests.Session``, pages of ``page_size``
+  rows), in a process that never imports the library.
+
+It prints ``{"peak_mb": ..., "baseline_mb": ..., "growth_mb": ...}``: the process's peak resident set size
+(``VmHWM``) after the iteration, before it, and the difference. ``bench/run.py`` compares the peaks of the
+library's modes with the bare loop's peak: the library's imports count, as they do for a program that uses it.
 """
 from __future__ import annotations
 
-import json
-import os
-import resource
 import sys
-from typing import Any, Dict, Iterable
+from typing import Any, Dict
 
-from cloudant.client import CouchDB
+import _side
+from _common import Server, bare_session, our_client
 
 
-def peak_rss_kb() -> int:
-    """The process's peak resident set size so far, in KiB."""
+def iterate(mode: str, server: Server, args: Dict[str, Any]) -> int:
+    """Iterate the database once the way ``mode`` says; the number of rows read."""
+    auth = args.get("auth", "basic")
+    if mode == "bare":
+        import floor
+
+        with bare_session(server, auth) as session:
+            return floor.all_docs(session, server.url + "/" + args["db"], args.get("page_size", 1000))
+    client = our_client(server, auth)
     try:
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)  # KiB on Linux
+        database = client[args["db"]]
+        if mode == "iterate_db":
+            return sum(1 for _ in database)
+        from cloudant.result import Result
 
-
-def iterable_for(mode: str, database: Any, args: Dict[str, Any]) -> Iterable[Any]:
-    """What to iterate for each mode."""
-    page = args.get("page_size", 1000)
-    if mode == "iterate_db":
-        return database
-    from cloudant.result import Result
-
-    if mode == "result":
-        return Result(database.all_docs, include_docs=True, page_size=page)
-    if mode == "view":
-        from cloudant.design_document import DesignDocument
-        from cloudant.view import View
-
-        return Result(View(DesignDocument(database, args["ddoc"]), args["view"]), page_size=page)
-    if mode == "query":
-        from cloudant.query import Query
-        from cloudant.result import QueryResult
-
-        return QueryResult(Query(database, selector=args["selector"]), page_size=page)
-    raise SystemExit("unknown mode %r" % mode)
+        if mode == "result":
+            return sum(1 for _ in Result(database.all_docs, include_docs=True, page_size=args.get("page_size", 1000)))
+        raise SystemExit("unknown mode %r" % mode)
+    finally:
+        client.disconnect()
 
 
 def measure(mode: str, args: Dict[str, Any]) -> Dict[str, Any]:
-    client = CouchDB(os.environ.get("COUCHDB_USER") or "admin", os.environ.get("COUCHDB_PASSWORD") or "admin",
-                     url=os.environ["COUCHDB_URL"], connect=True, use_basic_auth=args.get("auth") == "basic")
-    try:
-        database = client[args["db"]]
-        iterable = iterable_for(mode, database, args)
-        before = peak_rss_kb()
-        count = _consume(iterable)
-        growth = peak_rss_kb() - before
-    finally:
-        client.disconnect()
-    if count != args["docs"]:
-        return {"error": "%s yielded %d rows, expected %d" % (mode, count, args["docs"])}
-    return {"baseline_mb": before / 1024.0, "growth_mb": growth / 1024.0, "rows": count}
-
-
-def _consume(iterable: Iterable[Any]) -> int:
-    count = 0
-    for _ in iterable:
-        count += 1
-    return count
-
-
-def main(argv: list) -> int:
-    print(json.dumps(measure(argv[0], json.loads(argv[1]))))
-    return 0
+    server = Server.from_environment()
+    return _side.memory_of(lambda: iterate(mode, server, args), args["docs"])
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(_side.main({mode: (lambda args, mode=mode: measure(mode, args))  # type: ignore[misc]
+                         for mode in ("iterate_db", "result", "bare")}, sys.argv[1:]))
