@@ -18,6 +18,7 @@ as :mod:`cloudant.result` names.
 """
 from __future__ import annotations
 
+import time
 from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Protocol, Tuple
 
 from ._read_ahead import PageAhead
@@ -51,11 +52,17 @@ def pages(fetch: Fetch, pager: Pager, read_ahead: bool = False) -> Iterator[Row]
     yield and the arguments of the next call (``None`` ends the result).
 
     With ``read_ahead``, the next page is fetched in the background while the
-    rows of the current one are yielded (see :mod:`cloudant._read_ahead`): one
-    page ahead at most, and its error raised where its rows would begin.
+    rows of the current one are yielded (see ``cloudant._read_ahead``): one
+    page ahead at most, and its error raised where its rows would begin; only
+    while pages take :data:`READ_AHEAD_AFTER` seconds or more to arrive.
     """
     for page in page_lists(fetch, pager, read_ahead):
         yield from page
+
+
+#: Seconds a page must take to arrive for the next one to be read ahead: a page that comes faster (a server
+#: on the same host, a small page) is read sequentially, as the thread would cost more than it saves.
+READ_AHEAD_AFTER = 0.02
 
 
 def page_lists(fetch: Fetch, pager: Pager, read_ahead: bool = False) -> Iterator[List[Row]]:
@@ -63,10 +70,16 @@ def page_lists(fetch: Fetch, pager: Pager, read_ahead: bool = False) -> Iterator
     request = pager.first()
     ahead: Optional[PageAhead] = None
     while request is not None:
-        reply = ahead.result() if ahead is not None else fetch(**request)
+        if ahead is not None:
+            reply, seconds = ahead.result(), ahead.seconds
+        else:
+            started = time.perf_counter()
+            reply = fetch(**request)
+            seconds = time.perf_counter() - started
         page, request = pager.advance(reply)
         del reply
-        ahead = PageAhead(fetch, request) if read_ahead and request is not None else None
+        slow = seconds >= READ_AHEAD_AFTER
+        ahead = PageAhead(fetch, request) if read_ahead and slow and request is not None else None
         yield page
         del page  # release the page before the next one: memory stays O(page_size)
 

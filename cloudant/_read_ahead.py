@@ -7,7 +7,9 @@ pages are held; an error of the next page is raised at the row where that page
 would begin; and when the caller stops iterating, no further page is asked
 for (the one in flight is finished and dropped).
 
-Reading ahead needs a real :class:`requests.Session`, which is safe to share
+Pages that arrive within ``cloudant._paging.READ_AHEAD_AFTER`` seconds (a
+server on the same host) are read sequentially: there the thread would cost
+more than the overlap saves. Reading ahead needs a real :class:`requests.Session`, which is safe to share
 between threads. A session a program replaced or patched (a test's mock, a
 patched ``get``/``request``) is read from sequentially, so that the calls it
 records stay in their order and number.
@@ -15,6 +17,7 @@ records stay in their order and number.
 from __future__ import annotations
 
 import threading
+import time
 import types
 from typing import Any, Callable, Mapping, Optional
 
@@ -32,20 +35,24 @@ class PageAhead:
     :param dict request: its keyword arguments.
     """
 
-    __slots__ = ("_thread", "_reply", "_error")
+    __slots__ = ("_thread", "_reply", "_error", "seconds")
 
     def __init__(self, fetch: Callable[..., Mapping[str, Any]], request: Mapping[str, Any]) -> None:
         self._reply: Optional[Mapping[str, Any]] = None
         self._error: Optional[BaseException] = None
+        #: How long the fetch took, once it is done.
+        self.seconds = 0.0
         self._thread = threading.Thread(target=self._run, args=(fetch, request), name="cloudant-read-ahead",
                                         daemon=True)
         self._thread.start()
 
     def _run(self, fetch: Callable[..., Mapping[str, Any]], request: Mapping[str, Any]) -> None:
+        started = time.perf_counter()
         try:
             self._reply = fetch(**request)
         except BaseException as err:  # handed to the reader, who raises it in its own thread
             self._error = err
+        self.seconds = time.perf_counter() - started
 
     def result(self) -> Mapping[str, Any]:
         """Wait for the fetch; return its reply, or raise its error."""

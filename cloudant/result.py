@@ -116,7 +116,7 @@ class Result:
     #: Options iteration refuses (``ResultException`` 103).
     _iteration_forbids: Tuple[str, ...] = _ITERATION_FORBIDS
     #: Read the next page while the current one is iterated (one page ahead, see
-    #: :mod:`cloudant._read_ahead`). Set it to False on a result, or on the class for every result, to read
+    #: ``cloudant._read_ahead``). Set it to False on a result, or on the class for every result, to read
     #: strictly one page after the other.
     read_ahead: bool = True
 

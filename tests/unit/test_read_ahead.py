@@ -9,12 +9,19 @@ import pytest
 import requests
 
 from _fakes import FakeAdapter, Seen
+from cloudant import _paging
 from cloudant._paging import KeyPager, Pager, pages
 from cloudant._read_ahead import can_read_ahead, is_plain_session
 from cloudant.client import CouchDB
 from cloudant.database import CouchDatabase
 from cloudant.error import NotFound
 from cloudant.result import Result
+
+
+@pytest.fixture(autouse=True)
+def every_page_is_slow(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pages from a fake arrive at once: read ahead whatever their speed (one test sets the threshold back)."""
+    monkeypatch.setattr(_paging, "READ_AHEAD_AFTER", 0.0)
 
 
 class NumberedPages:
@@ -62,6 +69,13 @@ def test_rows_and_order_are_those_of_sequential_reading() -> None:
     assert [page for page, _ in ahead.calls] == list(range(6))
     assert {name for page, name in ahead.calls if page > 0} == {"cloudant-read-ahead"}  # pages after the first
     assert {name for _, name in sequential.calls} == {threading.current_thread().name}
+
+
+def test_pages_that_arrive_fast_are_read_sequentially(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_paging, "READ_AHEAD_AFTER", 3600.0)
+    pager = NumberedPages(4)
+    assert len(read(pager)) == 12
+    assert {name for _, name in pager.calls} == {threading.current_thread().name}
 
 
 def test_an_error_of_the_next_page_is_raised_after_every_row_of_the_current_one() -> None:
