@@ -14,19 +14,20 @@ import codecs
 import hashlib
 import io
 import json
-from typing import TYPE_CHECKING, Any, Dict, Iterable, Iterator, Optional, Tuple, Type, Union, cast
-
-import requests
+from typing import TYPE_CHECKING, Any, Dict, Iterable, Iterator, Mapping, Optional, Tuple, Type, Union, cast
 
 from ._endpoint import Endpoint, decode_json, is_real_response, read_body
+from ._streaming import BodyStream
 from ._types import JsonObject
-from .error import CloudantArgumentError, CloudantConnectionError, CloudantDocumentException, NotFound
+from .error import CloudantArgumentError, CloudantDocumentException, NotFound
 
 if TYPE_CHECKING:
     from .document import Document
 
 _CHUNK_SIZE = 64 * 1024
 ATTACHMENT_TYPES = ("text", "json", "binary")
+_CHUNK_TYPES = (bytes, bytearray, memoryview, str)
+_DATA_TYPES = "bytes, str, a file object or an iterable of bytes"
 AttachmentData = Union[bytes, bytearray, memoryview, str, Any]
 
 
@@ -36,6 +37,9 @@ def get_attachment(document: Document, attachment: str, headers: Optional[Dict[s
     """What :meth:`Document.get_attachment <cloudant.document.Document.get_attachment>` does."""
     if attachment_type is not None and attachment_type not in ATTACHMENT_TYPES:
         raise CloudantArgumentError(143, "attachment_type", ATTACHMENT_TYPES, attachment_type)
+    _check_headers(headers)
+    if write_to is not None:
+        _check_file("write_to", write_to)
     endpoint = _attachment_endpoint(document, attachment)
     synced = _refresh_before_attachment(document)
     request_headers = _revision_headers(document, headers, synced)
@@ -51,20 +55,25 @@ def get_attachment(document: Document, attachment: str, headers: Optional[Dict[s
 def stream_attachment_to(document: Document, attachment: str, fileobj: Any,
                          headers: Optional[Dict[str, str]]) -> int:
     """What :meth:`Document.stream_attachment_to <cloudant.document.Document.stream_attachment_to>` does."""
+    _check_headers(headers)
+    _check_file("fileobj", fileobj)
     endpoint = _attachment_endpoint(document, attachment)
     with document._naming():
-        response = endpoint.request("GET", headers=dict(headers) if headers else None, stream=True)
-    content_type = _content_type_of(response)
-    encoding = _text_encoding(response, content_type) if _kind_of(content_type) == "text" else "utf-8"
-    return _stream_into(response, fileobj, encoding)
+        stream = endpoint.stream("GET", headers=dict(headers) if headers else None)
+    content_type = _content_type_of(stream.response)
+    encoding = _text_encoding(stream.response, content_type) if _kind_of(content_type) == "text" else "utf-8"
+    return _stream_into(stream, fileobj, encoding)
 
 
 def put_attachment(document: Document, attachment: str, content_type: str, data: AttachmentData,
                    headers: Optional[Dict[str, str]]) -> Dict[str, Any]:
     """What :meth:`Document.put_attachment <cloudant.document.Document.put_attachment>` does."""
+    _check_headers(headers)
+    if content_type is not None and not isinstance(content_type, (str, bytes)):
+        raise CloudantArgumentError(117, "content_type", str)
     endpoint = _attachment_endpoint(document, attachment)
+    body, summary = _attachment_body(data)  # checked before the document is read
     synced = _refresh_before_attachment(document, missing_ok=True)
-    body, summary = _attachment_body(data)
     request_headers = dict(headers) if headers else {}
     if content_type is not None:
         request_headers["Content-Type"] = content_type
@@ -87,6 +96,7 @@ def put_attachment(document: Document, attachment: str, content_type: str, data:
 
 def delete_attachment(document: Document, attachment: str, headers: Optional[Dict[str, str]]) -> Dict[str, Any]:
     """What :meth:`Document.delete_attachment <cloudant.document.Document.delete_attachment>` does."""
+    _check_headers(headers)
     endpoint = _attachment_endpoint(document, attachment)
     synced = _refresh_before_attachment(document)
     if not document.get("_rev"):
@@ -111,6 +121,21 @@ def _attachment_endpoint(document: Document, attachment: Any) -> Endpoint:
     if not isinstance(attachment, str) or not attachment or attachment.startswith("_"):
         raise CloudantArgumentError(138, attachment)
     return endpoint.child(attachment)
+
+
+def _check_headers(headers: Any) -> None:
+    """``CloudantArgumentError(117)`` unless ``headers`` is ``None`` or a dict of str names and str/bytes values."""
+    if headers is None:
+        return
+    if not isinstance(headers, Mapping) or not all(
+            isinstance(name, str) and isinstance(value, (str, bytes)) for name, value in headers.items()):
+        raise CloudantArgumentError(117, "headers", "a dict of str")
+
+
+def _check_file(name: str, target: Any) -> None:
+    """``CloudantArgumentError(117)`` unless ``target`` has a ``write`` method."""
+    if not callable(getattr(target, "write", None)):
+        raise CloudantArgumentError(117, name, "a file object")
 
 
 def _refresh_before_attachment(document: Document, missing_ok: bool = False) -> bool:
@@ -200,24 +225,21 @@ def _text_encoding(response: Any, content_type: str) -> str:
     return "utf-8"
 
 
-def _stream_into(response: Any, target: Any, encoding: Optional[str]) -> int:
+def _stream_into(stream: BodyStream, target: Any, encoding: Optional[str]) -> int:
     """Copy the body into ``target`` chunk by chunk, decoding it only for a text-mode target.
 
     :returns: the number of bytes received.
+    :raises CloudantConnectionError: when the connection drops midway (the wire layer's mapping).
     """
     binary_target = _is_binary(target)
     decoder = codecs.getincrementaldecoder(encoding or "utf-8")(errors="replace")
     received = 0
-    try:
-        for chunk in response.iter_content(_CHUNK_SIZE):
+    with stream:
+        for chunk in stream.chunks(_CHUNK_SIZE):
             received += len(chunk)
             target.write(chunk if binary_target else decoder.decode(chunk))
         if not binary_target:
             target.write(decoder.decode(b"", final=True))
-    except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as err:
-        raise CloudantConnectionError("GET", response.url, err) from None
-    finally:
-        response.close()
     return received
 
 
@@ -266,9 +288,11 @@ def _attachment_body(data: AttachmentData) -> Tuple[Any, _Summary]:
         if _seekable(data):
             return data, _summarize_file(data, summary)
         return _summarized(iter(lambda: data.read(_CHUNK_SIZE), b""), summary), summary
-    if isinstance(data, Iterable):
-        return _summarized(data, summary), summary
-    raise CloudantArgumentError(117, "data", "bytes, str, a file object or an iterable of bytes")
+    # A dict or set is iterable too, but no sequence of chunks (2.15.0 stored a dict's form encoding).
+    if isinstance(data, Iterable) and not isinstance(data, (Mapping, set, frozenset)):
+        if not isinstance(data, (list, tuple)) or all(isinstance(chunk, _CHUNK_TYPES) for chunk in data):
+            return _summarized(data, summary), summary
+    raise CloudantArgumentError(117, "data", _DATA_TYPES)
 
 
 def _seekable(stream: Any) -> bool:
@@ -295,5 +319,7 @@ def _summarized(chunks: Iterable[Any], summary: _Summary) -> Iterator[bytes]:
     for chunk in chunks:
         if isinstance(chunk, str):
             chunk = chunk.encode("utf-8")
+        if not isinstance(chunk, (bytes, bytearray, memoryview)):  # bytes(5) would send five zero bytes
+            raise CloudantArgumentError(117, "data", _DATA_TYPES)
         yield summary.add(bytes(chunk))
     summary.complete = True

@@ -43,6 +43,7 @@ from ._auth_replies import session_info as _session_info
 from ._auth_replies import set_bearer as _set_bearer
 from ._auth_replies import token_lifetime as _lifetime
 from ._endpoint import check_response, decode_json_object, exchange, exchange_json
+from ._nodes import NodeList
 from ._replay import body_position as _body_position
 from ._replay import keywords as _keywords
 from ._replay import rewind as _rewind
@@ -73,6 +74,9 @@ class ClientSession(Session):
         that does not give its own ``timeout=``. With ``None`` (the default) the
         library's transport adapters apply :data:`~cloudant.adapters.DEFAULT_TIMEOUT`.
 
+    :param NodeList nodes: keyword only: the nodes of one cluster; each request goes to the node in use and
+        on to the next as :mod:`cloudant._nodes` allows (logins too, so they reach the node in use).
+
     .. versionchanged:: 3.0
        A per-call ``timeout=`` overrides the session's instead of raising ``TypeError``.
     """
@@ -85,6 +89,8 @@ class ClientSession(Session):
         self._session_url: Optional[str] = session_url
         self._auto_renew = bool(kwargs.get("auto_renew", False))
         self._timeout = kwargs.get("timeout")
+        #: The nodes of a cluster requests are spread over (see :mod:`cloudant._nodes`); ``None``: one server.
+        self.nodes: Optional[NodeList] = kwargs.get("nodes")
         for prefix in ("https://", "http://"):
             self.mount(prefix, TimeoutAdapter())
         self._renew_lock = threading.Lock()
@@ -109,7 +115,11 @@ class ClientSession(Session):
             options["timeout"] = self._timeout
         if "params" in options and options["params"] is None:
             del options["params"]  # requests' get() adds params=None; python-cloudant's calls had none
-        return super().request(method, url, **options)
+        if self.nodes is None:
+            return super().request(method, url, **options)
+        position = _body_position(options)
+        return self.nodes.send(method, url, lambda node_url: Session.request(self, method, node_url, **options),
+                               lambda: "files" not in options and _rewind(options, position))
 
     def _drive(self, send: Callable[..., requests.Response], method: str, url: str, args: Tuple[Any, ...],
                kwargs: Dict[str, Any]) -> requests.Response:
@@ -206,10 +216,15 @@ class CookieSession(ClientSession):
     With ``auto_renew`` (default False, as in python-cloudant; the clients pass True
     unless told otherwise), a 401, or a 403 whose ``error``
     is ``credentials_expired``, logs in again once and replays the request.
+    With several nodes, a 401 from a node other than the one the session logged in
+    on does so even without ``auto_renew``: a cookie is valid on every node of a
+    cluster only for users of ``_users``, not for the admins of each node's own
+    configuration (hashed with a salt of its own), and not on another host.
     """
 
     def __init__(self, username: Optional[str], password: Optional[str], server_url: str, **kwargs: Any) -> None:
         super().__init__(username, password, server_url + "/_session", **kwargs)
+        self._login_node: Optional[str] = None
 
     def login(self) -> None:
         """``POST /_session`` with the name and password (also as Basic auth, for ``require_valid_user``).
@@ -229,6 +244,7 @@ class CookieSession(ClientSession):
                 raise
             _drop_session_cookie(self.cookies, err.response)
             exchange(send, "POST", url, data=form, auth=credentials, headers=headers)
+        self._login_node = self.nodes.current if self.nodes is not None else None
 
     def logout(self) -> None:
         """``DELETE /_session`` and forget the cookie."""
@@ -247,8 +263,13 @@ class CookieSession(ClientSession):
         response = yield method, url, kwargs
         if _malformed_cookie(response):
             yield from self._recover_from_malformed_cookie(method, url, kwargs, response, generation, position)
-        elif self._auto_renew and url != self._session_url and _session_expired(response):
+        elif (self._auto_renew or self._moved_since_login()) and url != self._session_url \
+                and _session_expired(response):
             yield from self._replay_after_renewal(method, url, kwargs, response, generation, position)
+
+    def _moved_since_login(self) -> bool:
+        """Whether the node in use is another than the one the session logged in on."""
+        return self.nodes is not None and self.nodes.current != self._login_node
 
     def _recover_from_malformed_cookie(self, method: str, url: str, kwargs: Dict[str, Any],
                                        response: requests.Response, generation: int,

@@ -9,16 +9,19 @@ read from the first source that has any of them:
 1. the credentials file: ``$IBM_CREDENTIALS_FILE``, else ``ibm-credentials.env``
    in the current directory, else in the home directory;
 2. the environment.
+
+``URL`` may name several URLs separated by spaces, the nodes of one cluster
+(:func:`service_urls`).
 """
 from __future__ import annotations
 
 import os
-from typing import Dict, Mapping, Optional
+from typing import Dict, List, Mapping, Optional
 from urllib.parse import urlsplit
 
 from .error import CloudantClientException
 
-__all__ = ["read_service_config", "AUTH_TYPES"]
+__all__ = ["read_service_config", "service_urls", "AUTH_TYPES"]
 
 CREDENTIALS_FILE_NAME = "ibm-credentials.env"
 AUTH_TYPES = ("IAM", "COUCHDB_SESSION", "BASIC", "NOAUTH")
@@ -54,13 +57,19 @@ def read_service_config(service_name: str = "CLOUDANT",
     return config
 
 
+def service_urls(config: Mapping[str, str]) -> List[str]:
+    """The URLs ``URL`` names: one, or several separated by whitespace (the nodes of one cluster)."""
+    return config["URL"].split()
+
+
 def _check_credentials(config: Dict[str, str], service_name: str, prefix: str) -> None:
     """Say now, rather than with a 401 at ``connect()``, that the auth type lacks its credentials."""
     auth_type = config["AUTH_TYPE"]
     if auth_type == "IAM" and not config.get("APIKEY"):
         raise CloudantClientException(106, service_name, "IAM needs %sAPIKEY" % prefix)
     has_password = bool(config.get("USERNAME") and config.get("PASSWORD"))
-    if auth_type in ("COUCHDB_SESSION", "BASIC") and not has_password and urlsplit(config["URL"]).username is None:
+    url_has_user = urlsplit(service_urls(config)[0]).username is not None
+    if auth_type in ("COUCHDB_SESSION", "BASIC") and not has_password and not url_has_user:
         raise CloudantClientException(106, service_name, "%s needs %sUSERNAME and %sPASSWORD"
                                       % (auth_type, prefix, prefix))
 

@@ -7,10 +7,12 @@ its methods are documented there.
 """
 from __future__ import annotations
 
+from collections import abc
 from typing import TYPE_CHECKING, Any, Iterable, List, Mapping, Sequence, cast
 
 from ._endpoint import Endpoint
-from ._params import check_document_id, check_partition_key, check_type
+from .error import OutcomeUnknown
+from ._params import BOOL, STR, check_document_id, check_partition_key, check_type
 from ._types import JsonObject
 from .document import Document
 from .error import CloudantArgumentError, CloudantDatabaseException, MalformedResponse
@@ -125,18 +127,29 @@ class DatabaseEndpoints:
         :raises CloudantDatabaseException: code 102 with ``raise_on_error``,
             naming every failed document; its ``results`` attribute holds all
             results and ``failures`` the failed ones.
+        :raises CloudantArgumentError: before any request: 117 when ``docs`` is not a list (or other
+            iterable) of dicts or ``raise_on_error`` is not a bool, 137 for an ``_id`` the server would refuse
+            (not a string, empty, or starting with ``_`` other than ``_design/x`` and ``_local/x``): such an id
+            makes the server refuse the whole request, so the valid documents beside it would not be written.
         :raises MalformedResponse: when the reply does not hold one result per document.
+        :raises ~cloudant.error.OutcomeUnknown: (a :class:`~cloudant.error.CloudantConnectionError`) with
+            several node URLs, when the connection failed after the request was sent: the documents may or
+            may not be stored, and the request is not sent again. ``unacknowledged`` lists their ids,
+            ``unacknowledged_docs`` the documents.
 
         .. versionchanged:: 3.0
            ``raise_on_error`` added; written :class:`~cloudant.document.Document`
            objects get their new ``_rev``.
         """
-        docs = list(docs)
-        for doc in docs:
-            if not isinstance(doc, Mapping):
-                raise CloudantArgumentError(117, "docs", "a list of dicts")
+        docs = _checked_docs(docs)
+        check_type("raise_on_error", raise_on_error, BOOL)
         endpoint = self._endpoint.child("_bulk_docs")
-        results = endpoint.json("POST", json_body={"docs": docs})
+        try:
+            results = endpoint.json("POST", json_body={"docs": docs})
+        except OutcomeUnknown as err:
+            err.unacknowledged = [doc["_id"] for doc in docs if isinstance(doc.get("_id"), str)]
+            err.unacknowledged_docs = list(docs)
+            raise
         if not isinstance(results, list) or len(results) != len(docs):
             raise MalformedResponse("POST", endpoint.url, "expected %d results, got %r" % (len(docs), results))
         for doc, result in zip(docs, results):
@@ -147,15 +160,46 @@ class DatabaseEndpoints:
         return results
 
     def missing_revisions(self, doc_id: str, *revisions: str) -> List[str]:
-        """Return which of ``revisions`` of the document the database lacks (``POST /{db}/_missing_revs``)."""
-        body = {check_document_id(doc_id): list(revisions)}
+        """Return which of ``revisions`` of the document the database lacks (``POST /{db}/_missing_revs``).
+
+        :raises CloudantArgumentError: 137 for an invalid document id, 117 for a revision that is not a
+            string; before any request.
+        """
+        body = {check_document_id(doc_id): _checked_revisions(revisions)}
         reply = self._endpoint.child("_missing_revs").json_object("POST", json_body=body)
         return cast(List[str], (reply.get("missing_revs") or {}).get(doc_id, []))
 
     def revisions_diff(self, doc_id: str, *revisions: str) -> JsonObject:
-        """Return which of ``revisions`` the database lacks, with possible ancestors (``POST /{db}/_revs_diff``)."""
-        body = {check_document_id(doc_id): list(revisions)}
+        """Return which of ``revisions`` the database lacks, with possible ancestors (``POST /{db}/_revs_diff``).
+
+        :raises CloudantArgumentError: as :meth:`missing_revisions`.
+        """
+        body = {check_document_id(doc_id): _checked_revisions(revisions)}
         return cast(JsonObject, self._endpoint.child("_revs_diff").json("POST", json_body=body))
+
+
+def _checked_docs(docs: Any) -> List[Mapping[str, Any]]:
+    """``docs`` as a list of mappings whose ids the server accepts (:func:`~cloudant._params.check_document_id`)."""
+    if isinstance(docs, (str, bytes, abc.Mapping)) or not isinstance(docs, abc.Iterable):
+        raise CloudantArgumentError(117, "docs", "a list of dicts")
+    checked = list(docs)
+    for doc in checked:
+        if not isinstance(doc, dict) and not isinstance(doc, abc.Mapping):  # dict first: the common case, fast
+            raise CloudantArgumentError(117, "docs", "a list of dicts")
+        doc_id = doc.get("_id", _NO_ID)
+        # An ordinary id (a string not starting with "_") passes at once; any other is checked in full.
+        if doc_id is not _NO_ID and (type(doc_id) is not str or not doc_id or doc_id[0] == "_"):
+            check_document_id(doc_id)
+    return checked
+
+
+_NO_ID = object()
+
+
+def _checked_revisions(revisions: Sequence[Any]) -> List[str]:
+    for revision in revisions:
+        check_type("revisions", revision, STR)
+    return list(revisions)
 
 
 def _raise_for_failures(results: Sequence[JsonObject]) -> None:

@@ -20,6 +20,7 @@ from urllib.parse import quote
 import requests
 
 from . import codec as _codec
+from ._streaming import BodyStream
 from ._types import JsonObject, JsonValue, SessionOwner
 
 if TYPE_CHECKING:
@@ -165,6 +166,15 @@ class Endpoint:
         """``HEAD`` the endpoint: True for 2xx, False for 404; other statuses raise."""
         response = self.request("HEAD", allow_status=(404,))
         return response.status_code < 300
+
+    def stream(self, method: str = "GET", **kwargs: Any) -> BodyStream:
+        """Send a request (as :meth:`request`, with ``stream=True``) and return its body to read as it arrives.
+
+        The :class:`~cloudant._streaming.BodyStream` is a context manager; its ``chunks()`` map a connection
+        cut mid-body to :class:`~cloudant.error.CloudantConnectionError` (a read timeout to
+        :class:`~cloudant.error.CloudantTimeout`) and give the connection back however reading ends.
+        """
+        return BodyStream(self.request(method, stream=True, **kwargs), method, self.url)
 
 
 def exchange(send: Callable[..., requests.Response], method: str, url: str, *, allow_status: Iterable[int] = (),

@@ -74,6 +74,12 @@ DB_UPDATES_ARGS: Dict[str, Types] = {
     "timeout": INT,
 }
 FEED_TYPES = ("continuous", "longpoll", "normal")
+#: ``_all_dbs`` parameters (CouchDB reads them as ``_all_docs`` options of its ``_dbs`` database).
+ALL_DBS_ARGS: Dict[str, Types] = {
+    "descending": BOOL, "limit": INT, "skip": INT, "startkey": ANY, "start_key": ANY, "endkey": ANY,
+    "end_key": ANY, "inclusive_end": BOOL,
+}
+_COUNTS = frozenset({"limit", "skip"})
 
 #: Mango ``_find``/``_explain`` body keys: python-cloudant's eight plus what CouchDB 3 accepts.
 QUERY_ARGS: Dict[str, Types] = {
@@ -195,6 +201,31 @@ def _wire(value: Any) -> Any:
     return value
 
 
+def all_dbs_params(options: Mapping[str, Any]) -> Params:
+    """Check ``_all_dbs`` options against :data:`ALL_DBS_ARGS` and convert them with :func:`wire_param`.
+
+    ``None`` values are dropped.
+
+    :raises CloudantArgumentError: unknown option (116), wrong type (117), a negative ``limit`` or ``skip``
+        (142), a key JSON cannot encode (136).
+    """
+    params: Params = {}
+    for name, value in options.items():
+        types = ALL_DBS_ARGS.get(name)
+        if types is None:
+            raise CloudantArgumentError(116, name)
+        if value is None:
+            continue
+        check_type(name, value, types)
+        if name in _COUNTS and value < 0:
+            raise CloudantArgumentError(142, name, value)
+        try:
+            params[name] = wire_param(name, value)
+        except (TypeError, ValueError) as err:  # a key JSON cannot encode
+            raise CloudantArgumentError(136, name, err) from None
+    return params
+
+
 def wire_param(name: str, value: Any) -> Any:
     """One query parameter of the plain server calls (``_all_dbs``), as sent.
 
@@ -206,6 +237,27 @@ def wire_param(name: str, value: Any) -> Any:
     if isinstance(value, bool):
         return bool_text(value)
     return value
+
+
+def check_partitioned(partitioned: Any) -> None:
+    """``CloudantArgumentError(117)`` unless ``partitioned`` is a bool or ``None`` (2.15.0 took any true value
+    for ``True``: ``partitioned='no'`` created a partitioned database)."""
+    if partitioned is not None:
+        check_type("partitioned", partitioned, BOOL)
+
+
+def check_url(url: Any) -> Any:
+    """Return ``url`` unless it is neither ``None`` nor a string: then ``CloudantArgumentError(117)``."""
+    if url is not None and not isinstance(url, str):
+        raise CloudantArgumentError(117, "url", str)
+    return url
+
+
+def check_credentials(**credentials: Any) -> None:
+    """Raise ``CloudantArgumentError(117)`` for a credential given that is neither ``str`` nor ``bytes``."""
+    for name, value in credentials.items():
+        if value is not None:
+            check_type(name, value, (str, bytes))
 
 
 _DB_NAME = re.compile(r"^[a-z][a-z0-9_$()+/-]*$")

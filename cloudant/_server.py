@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional, cast
 
 from ._endpoint import Endpoint
-from ._params import wire_param
+from ._params import all_dbs_params
 from ._types import JsonObject
 from .error import CloudantArgumentError
 
@@ -55,7 +55,11 @@ class ServerEndpoints:
         return cast(Dict[str, List[str]], self._endpoint.child("_membership").json())
 
     def uuids(self, count: int = 1) -> List[str]:
-        """Return ``count`` fresh UUIDs from the server (``GET /_uuids``)."""
+        """Return ``count`` fresh UUIDs from the server (``GET /_uuids``).
+
+        :raises CloudantArgumentError: 117 unless ``count`` is an int, 118 when it is not positive; before
+            any request.
+        """
         if isinstance(count, bool) or not isinstance(count, int):
             raise CloudantArgumentError(117, "count", int)
         if count < 1:
@@ -69,10 +73,13 @@ class ServerEndpoints:
     def all_dbs(self, **options: Any) -> List[str]:
         """Return the names of all databases (``GET /_all_dbs``).
 
-        :param options: ``limit``, ``skip``, ``descending``, and ``startkey``/``endkey``
-            (plain names: they are sent JSON-encoded, as CouchDB requires).
+        :param options: ``limit``, ``skip``, ``descending``, ``inclusive_end``, and ``startkey``/``endkey``
+            (or ``start_key``/``end_key``: plain names, sent JSON-encoded, as CouchDB requires).
+        :raises CloudantArgumentError: before any request: 116 for an unknown option, 117 for a wrong type
+            (``limit`` and ``skip`` are ints, ``descending`` and ``inclusive_end`` bools), 142 for a negative
+            ``limit`` or ``skip``, 136 for a key JSON cannot encode.
         """
-        params = {name: wire_param(name, value) for name, value in options.items() if value is not None}
+        params = all_dbs_params(options)
         return cast(List[str], self._endpoint.child("_all_dbs").json(params=params or None))
 
     # -- resharding ----------------------------------------------------------------------------------------

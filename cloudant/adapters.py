@@ -168,6 +168,16 @@ class TimeoutAdapter(HTTPAdapter):
         """Send as :class:`~requests.adapters.HTTPAdapter` does, with :data:`DEFAULT_TIMEOUT` for a missing timeout."""
         return super().send(request, stream, with_default_timeout(timeout), *args, **kwargs)
 
+    def build_response(self, req: PreparedRequest, resp: Any) -> Response:
+        """Build the response as :class:`~requests.adapters.HTTPAdapter` does, checking the body's length.
+
+        urllib3 1.26 takes a body cut short of its ``Content-Length`` for the whole of it unless asked to
+        check (urllib3 2.x checks by default): such a body must fail as a cut connection, not be decoded.
+        """
+        if getattr(resp, "enforce_content_length", True) is False:
+            resp.enforce_content_length = True
+        return super().build_response(req, resp)
+
 
 class _Unset(int):
     """The value ``retries`` shows when not given: python-cloudant's default, 3, told apart from an explicit 3."""

@@ -18,11 +18,12 @@ from . import __version__
 from ._client_session import BasicSession, ClientSession, CookieSession, IAMSession
 from ._cloud_foundry import DEFAULT_SERVICE_NAME, CloudFoundryService
 from ._cloudant_api import CloudantEndpoints
-from ._config import read_service_config
+from ._config import read_service_config, service_urls
 from ._endpoint import Endpoint
-from ._params import DB_UPDATES_ARGS, check_database_name
+from ._params import DB_UPDATES_ARGS, check_credentials, check_database_name, check_url
 from ._server import ServerEndpoints
-from ._server_url import split_url as _split_url
+from ._nodes import NodeList
+from ._server_url import split_urls as _split_urls
 from .adapters import Replay429Adapter
 from .database import CloudantDatabase, CouchDatabase
 from .error import (ClientNotConnected, CloudantArgumentError, CloudantClientException, CloudantConnectionError,
@@ -54,7 +55,11 @@ class CouchDB(ServerEndpoints, dict[str, CouchDatabase]):  # subscripted builtin
     :param str auth_token: password (or IAM API key with ``use_iam``).
     :param bool admin_party: send no credentials at all. Default False.
     :param str url: the server URL; user info in it is used when ``user`` and
-        ``auth_token`` are not given, and never kept in :attr:`server_url`.
+        ``auth_token`` are not given, and never kept in :attr:`server_url`
+        (another type: ``CloudantArgumentError`` 117; 2.15.0 raised ``AttributeError``).
+        A list or tuple of URLs names the nodes of one cluster: requests go to
+        the node in use and move on to the next when it fails (see
+        :mod:`cloudant._nodes`); :attr:`server_url` is then the node in use.
     :param encoder: a :class:`json.JSONEncoder` subclass for every JSON body.
     :param adapter: a :mod:`requests` transport adapter mounted on the server
         URL. Default: a :class:`~cloudant.adapters.Replay429Adapter`.
@@ -89,7 +94,10 @@ class CouchDB(ServerEndpoints, dict[str, CouchDatabase]):  # subscripted builtin
                  **kwargs: Any) -> None:
         super().__init__()
         _warn_ignored(type(self).__name__, set(kwargs) - _CLIENT_OPTIONS - self._extra_options)
-        self.server_url, url_user, url_password = _split_url(kwargs.get("url"))
+        urls, url_user, url_password = _split_urls(kwargs.get("url"), check_url)
+        self._server_url: Optional[str] = urls[0] if urls else None
+        #: The nodes of one cluster, when ``url`` names several (``None`` for one URL): cloudant._nodes.
+        self._nodes: Optional[NodeList] = NodeList(urls) if len(urls) > 1 else None
         if not user and not auth_token and url_user is not None:
             user, auth_token = url_user, url_password
         self._user = user
@@ -117,6 +125,17 @@ class CouchDB(ServerEndpoints, dict[str, CouchDatabase]):  # subscripted builtin
         return "<%s %s user=%r databases=%r>" % (type(self).__name__, self.server_url, self._user,
                                                 sorted(dict.keys(self)))
 
+    @property
+    def server_url(self) -> Optional[str]:
+        """The server's URL as given with ``url=`` (or built from the Cloudant account name), without the user
+        name and password a URL may carry; with several node URLs, the node in use (at first the first)."""
+        return self._nodes.current if self._nodes is not None else self._server_url
+
+    @server_url.setter
+    def server_url(self, url: Optional[str]) -> None:
+        """Point the client at one URL (the node list, if any, is dropped), as 2.15.0's plain attribute."""
+        self._server_url, self._nodes = url, None
+
     # -- sessions ------------------------------------------------------------------------------------------
     @property
     def is_iam_authenticated(self) -> bool:
@@ -130,7 +149,9 @@ class CouchDB(ServerEndpoints, dict[str, CouchDatabase]):  # subscripted builtin
         """
         self._close_session()
         session = self._new_session()
-        session.mount(self._session_server_url(), self.adapter or Replay429Adapter())
+        adapter = self.adapter or Replay429Adapter()
+        for url in self._nodes.urls if self._nodes is not None else [self._session_server_url()]:
+            session.mount(url, adapter)
         session.headers["User-Agent"] = USER_AGENT
         if self._client_user_header:
             session.headers.update(self._client_user_header)
@@ -143,9 +164,11 @@ class CouchDB(ServerEndpoints, dict[str, CouchDatabase]):  # subscripted builtin
             raise
 
     def _new_session(self) -> ClientSession:
-        options = {"auto_renew": self._auto_renew, "timeout": self._timeout}
+        # With one URL the sessions are built with python-cloudant's arguments alone.
+        nodes: Dict[str, Any] = {"nodes": self._nodes} if self._nodes is not None else {}
+        options = {"auto_renew": self._auto_renew, "timeout": self._timeout, **nodes}
         if self.admin_party:
-            return ClientSession(timeout=self._timeout)
+            return ClientSession(timeout=self._timeout, **nodes)
         server_url = self._session_server_url()
         if self._use_basic_auth:
             return BasicSession(self._user, self._auth_token, server_url, **options)
@@ -187,7 +210,11 @@ class CouchDB(ServerEndpoints, dict[str, CouchDatabase]):  # subscripted builtin
         return self.r_session.cookies.get("AuthSession") if self.r_session is not None else None
 
     def session_login(self, user: Optional[str] = None, passwd: Optional[str] = None) -> None:
-        """Log in, optionally with new credentials (``None`` keeps the current ones)."""
+        """Log in, optionally with new credentials (``None`` keeps the current ones).
+
+        :raises CloudantArgumentError: code 117 for a user or password neither str nor bytes, before any request.
+        """
+        check_credentials(user=user, passwd=passwd)
         self.change_credentials(user, passwd)
 
     def session_logout(self) -> None:
@@ -196,7 +223,11 @@ class CouchDB(ServerEndpoints, dict[str, CouchDatabase]):  # subscripted builtin
             self.r_session.logout()
 
     def change_credentials(self, user: Optional[str] = None, auth_token: Optional[str] = None) -> None:
-        """Replace the credentials (``None`` keeps the current value) and log in with them."""
+        """Replace the credentials (``None`` keeps the current value) and log in with them.
+
+        :raises CloudantArgumentError: code 117 for a user or password neither str nor bytes, before any request.
+        """
+        check_credentials(user=user, auth_token=auth_token)
         if user is not None:
             self._user = user
         if auth_token is not None:
@@ -221,6 +252,7 @@ class CouchDB(ServerEndpoints, dict[str, CouchDatabase]):  # subscripted builtin
             when the database exists; otherwise return it. Default False.
         :raises CloudantDatabaseException: code 400 for an illegal name, as the
             server's refusal was reported by python-cloudant (here before any request).
+        :raises CloudantArgumentError: code 117 for a ``partitioned`` neither bool nor ``None``, before any request.
         """
         throw_on_exists = kwargs.pop("throw_on_exists", False)
         _warn_ignored("create_database", set(kwargs))
@@ -369,12 +401,14 @@ class CouchDB(ServerEndpoints, dict[str, CouchDatabase]):  # subscripted builtin
         """Build a client from ``{SERVICE}_URL``, ``{SERVICE}_AUTH_TYPE``, ``{SERVICE}_APIKEY``,
         ``{SERVICE}_USERNAME`` and ``{SERVICE}_PASSWORD``, read from ``ibm-credentials.env``
         (``$IBM_CREDENTIALS_FILE``, the current or the home directory) or the environment.
+        ``{SERVICE}_URL`` may list the URLs of one cluster's nodes, separated by spaces (``url=[...]``).
 
         :param str service_name: the property prefix. Default ``CLOUDANT``.
         :param kwargs: further client options (``connect``, ``timeout``, ...).
         """
         config = read_service_config(service_name)
-        kwargs["url"] = config["URL"]
+        urls = service_urls(config)
+        kwargs["url"] = urls[0] if len(urls) == 1 else urls
         auth_type = config["AUTH_TYPE"]
         if auth_type == "NOAUTH":
             return cls(None, None, admin_party=True, **kwargs)

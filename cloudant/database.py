@@ -18,7 +18,7 @@ from . import _iteration
 from ._database_endpoints import DatabaseEndpoints
 from ._endpoint import database_endpoint
 from ._endpoint import DESIGN_PREFIX, Endpoint
-from ._params import CHANGES_ARGS, check_document_id, check_type
+from ._params import CHANGES_ARGS, check_document_id, check_partitioned, check_type
 from ._types import JsonObject
 from .design_document import (DesignDocument, list_function_result, show_function_result, update_handler_result,
                               view_result)
@@ -55,6 +55,8 @@ class CouchDatabase(DatabaseEndpoints, dict[str, Document]):  # subscripted buil
     :param str database_name: the database name.
     :param int fetch_limit: page size when iterating over every document. Default 100.
     :param bool partitioned: the database is (or is to be created) partitioned.
+    :raises CloudantArgumentError: 117 for a ``fetch_limit`` that is not an int or a ``partitioned`` neither a
+        bool nor ``None`` (2.15.0 partitioned for any true value, e.g. ``'no'``), 118 for a ``fetch_limit`` below 1.
     """
 
     def __init__(self, client: CouchDB, database_name: str, fetch_limit: int = 100, partitioned: bool = False) -> None:
@@ -62,6 +64,7 @@ class CouchDatabase(DatabaseEndpoints, dict[str, Document]):  # subscripted buil
         check_type("fetch_limit", fetch_limit, (int,))
         if fetch_limit < 1:
             raise CloudantArgumentError(118, "fetch_limit", fetch_limit)
+        check_partitioned(partitioned)
         self.client = client
         self.database_name = database_name
         self._fetch_limit = fetch_limit
@@ -164,8 +167,13 @@ class CouchDatabase(DatabaseEndpoints, dict[str, Document]):  # subscripted buil
             (code 409) when the id is taken.
         :returns: the :class:`~cloudant.document.Document`, with ``_id`` and ``_rev`` once created.
         :raises CloudantDatabaseException: code 409 when the id exists and ``throw_on_exists`` is set.
-        :raises CloudantArgumentError: code 137 for an id CouchDB reserves, before any request.
+        :raises CloudantArgumentError: before any request: 117 when ``data`` is not a dict (2.15.0 raised
+            ``AttributeError``), 137 for an ``_id`` CouchDB refuses (reserved, empty, ``None`` or not a string).
         """
+        if not isinstance(data, Mapping):
+            raise CloudantArgumentError(117, "data", dict)
+        if "_id" in data:
+            check_document_id(data["_id"])
         doc_id = data.get("_id")
         doc = self._document_class(doc_id)(self, doc_id)
         doc.update(data)
@@ -304,7 +312,7 @@ class CouchDatabase(DatabaseEndpoints, dict[str, Document]):  # subscripted buil
            iterating a large database keeps memory flat; python-cloudant kept every document, which exhausts
            memory on large databases. A document dropped from the cache is fetched again by ``db[id]``.
            Left at its default of 100, ``fetch_limit`` sizes the first page only; the next ones hold up to
-           1,000 documents, fewer for large documents (see :mod:`cloudant._iteration`), and each is read while
+           1,000 documents, fewer for large documents (see ``cloudant._iteration``), and each is read while
            the previous one is iterated (:attr:`cloudant.result.Result.read_ahead`).
         """
         if not remote:
@@ -336,7 +344,8 @@ class CouchDatabase(DatabaseEndpoints, dict[str, Document]):  # subscripted buil
 
         :param kwargs: view options (``startkey``, ``keys``, ``group_level``, ``include_docs``...) and
             ``page_size`` for the result.
-        :raises CloudantArgumentError: for a bad option, before any request.
+        :raises CloudantArgumentError: for a bad option, 137 for a design document id that is not a non-empty
+            string (2.15.0: ``TypeError``), 117 for such a view name; before any request.
         """
         return view_result(self, ddoc_id, view_name, None, raw_result, kwargs)
 
@@ -377,8 +386,10 @@ class CouchDatabase(DatabaseEndpoints, dict[str, Document]):  # subscripted buil
                            index_type: str = "json", partitioned: Optional[bool] = None, **kwargs: Any) -> Index:
         """Create a Mango index (``POST /{db}/_index``) and return it; ``kwargs`` are its definition (``fields``...).
 
-        :raises CloudantArgumentError: code 103 for a type other than ``json``/``text``.
+        :raises CloudantArgumentError: code 103 for a type other than ``json``/``text``, 117 for a
+            ``partitioned`` that is neither a bool nor ``None``; before any request.
         """
+        check_partitioned(partitioned)
         return create_index(self, design_document_id, index_name, index_type, partitioned, **kwargs)
 
     def delete_query_index(self, design_document_id: str, index_type: str, index_name: str) -> None:

@@ -20,7 +20,8 @@ import contextlib
 from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional, Tuple, cast
 
 from ._endpoint import DESIGN_PREFIX, Endpoint
-from ._params import bool_text, check_document_id, check_partition_key, design_document_id
+from ._params import (STR, bool_text, check_document_id, check_partition_key, check_partitioned, check_type,
+                      design_document_id)
 from .document import Document
 from .error import CloudantArgumentError, CloudantDesignDocumentException
 from .result import Result
@@ -47,13 +48,16 @@ class DesignDocument(Document):
     :param str document_id: the id; ``_design/`` is prepended when missing.
     :param bool partitioned: mark the design document partitioned
         (``options.partitioned``; for a partitioned database). Default False.
-    :raises CloudantArgumentError: code 137 for an invalid id (e.g. ``_design/`` alone).
+    :raises CloudantArgumentError: code 137 for an invalid id (e.g. ``_design/`` alone), 117 for a
+        ``partitioned`` that is neither a bool nor ``None``.
 
     .. versionchanged:: 3.0
-       Names are quoted in every URL.
+       Names are quoted in every URL; ``partitioned`` must be a bool or ``None`` (2.15.0 marked the design
+       document partitioned for any true value).
     """
 
     def __init__(self, database: CouchDatabase, document_id: Optional[str] = None, partitioned: bool = False) -> None:
+        check_partitioned(partitioned)
         super().__init__(database, _design_id(document_id) if document_id else None)
         self.setdefault("options", {"partitioned": bool(partitioned)})
         for name in _NESTED:
@@ -121,27 +125,31 @@ class DesignDocument(Document):
     def add_view(self, view_name: str, map_func: str, reduce_func: Optional[str] = None, **kwargs: Any) -> None:
         """Add a MapReduce view (use ``create_query_index`` for a Mango index).
 
-        :raises CloudantArgumentError: code 107 when the view exists.
+        :raises CloudantArgumentError: code 107 when the view exists; 117 for a view name that is not a
+            non-empty string, a ``map_func`` that is not a string or a ``reduce_func`` neither a string nor
+            ``None`` (2.15.0 accepted them, and the next :meth:`save` got a 400).
         :raises CloudantDesignDocumentException: code 101 in a Mango design document.
         """
+        _check_name("view_name", view_name)
         if self.get_view(view_name) is not None:
             raise CloudantArgumentError(107, view_name, self.get("_id"))
         if self.get("language") == QUERY_LANGUAGE:
             raise CloudantDesignDocumentException(101)
-        self._section("views")[view_name] = View(self, view_name, map_func, reduce_func, **kwargs)
+        self._section("views")[view_name] = View(self, view_name, *_view_functions(map_func, reduce_func), **kwargs)
 
     def update_view(self, view_name: str, map_func: str, reduce_func: Optional[str] = None, **kwargs: Any) -> None:
         """Replace a MapReduce view.
 
-        :raises CloudantArgumentError: code 111 when the view does not exist.
+        :raises CloudantArgumentError: code 111 when the view does not exist; 117 as :meth:`add_view`.
         :raises CloudantDesignDocumentException: code 102 for a Mango index view.
         """
+        _check_name("view_name", view_name)
         view = self.get_view(view_name)
         if view is None:
             raise CloudantArgumentError(111, view_name, self.get("_id"))
         if isinstance(view, QueryIndexView):
             raise CloudantDesignDocumentException(102)
-        self._section("views")[view_name] = View(self, view_name, map_func, reduce_func, **kwargs)
+        self._section("views")[view_name] = View(self, view_name, *_view_functions(map_func, reduce_func), **kwargs)
 
     def delete_view(self, view_name: str) -> None:
         """Remove a view; a missing one is fine.
@@ -160,20 +168,26 @@ class DesignDocument(Document):
         """Add a search index.
 
         :param analyzer: an analyzer name or definition (``{"name": "perfield", ...}``).
-        :raises CloudantArgumentError: code 108 when the index exists.
+        :raises CloudantArgumentError: code 108 when the index exists; 123 for a name that is not a
+            non-empty string, 117 for an ``analyzer`` neither a string, a dict nor ``None``.
+        :raises CloudantDesignDocumentException: code 106 for a ``search_func`` that is not a string
+            (2.15.0 stored its ``str()``).
         """
+        _index_name(index_name)
         if self.get_index(index_name) is not None:
             raise CloudantArgumentError(108, index_name, self.get("_id"))
-        self._section("indexes")[index_name] = _search_index(search_func, analyzer)
+        self._section("indexes")[index_name] = _search_index(search_func, analyzer, index_name)
 
     def update_search_index(self, index_name: str, search_func: str, analyzer: Any = None) -> None:
         """Replace a search index.
 
-        :raises CloudantArgumentError: code 112 when the index does not exist.
+        :raises CloudantArgumentError: code 112 when the index does not exist; 123 and 117 as :meth:`add_search_index`.
+        :raises CloudantDesignDocumentException: code 106 as :meth:`add_search_index`.
         """
+        _index_name(index_name)
         if self.get_index(index_name) is None:
             raise CloudantArgumentError(112, index_name, self.get("_id"))
-        self._section("indexes")[index_name] = _search_index(search_func, analyzer)
+        self._section("indexes")[index_name] = _search_index(search_func, analyzer, index_name)
 
     def delete_index(self, index_name: str) -> None:
         """Remove a search index; a missing one is fine."""
@@ -184,8 +198,10 @@ class DesignDocument(Document):
     def add_list_function(self, list_name: str, list_func: str) -> None:
         """Add a list function.
 
-        :raises CloudantArgumentError: code 109 when it exists.
+        :raises CloudantArgumentError: code 109 when it exists; 117 for a name or function that is not a
+            (non-empty) string.
         """
+        _check_function("list", list_name, list_func)
         if self.get_list_function(list_name) is not None:
             raise CloudantArgumentError(109, list_name, self.get("_id"))
         self._section("lists")[list_name] = codify(list_func)
@@ -193,8 +209,9 @@ class DesignDocument(Document):
     def update_list_function(self, list_name: str, list_func: str) -> None:
         """Replace a list function.
 
-        :raises CloudantArgumentError: code 113 when it does not exist.
+        :raises CloudantArgumentError: code 113 when it does not exist; 117 as :meth:`add_list_function`.
         """
+        _check_function("list", list_name, list_func)
         if self.get_list_function(list_name) is None:
             raise CloudantArgumentError(113, list_name, self.get("_id"))
         self._section("lists")[list_name] = codify(list_func)
@@ -210,8 +227,10 @@ class DesignDocument(Document):
     def add_show_function(self, show_name: str, show_func: str) -> None:
         """Add a show function.
 
-        :raises CloudantArgumentError: code 110 when it exists.
+        :raises CloudantArgumentError: code 110 when it exists; 117 for a name or function that is not a
+            (non-empty) string.
         """
+        _check_function("show", show_name, show_func)
         if self.get_show_function(show_name) is not None:
             raise CloudantArgumentError(110, show_name, self.get("_id"))
         self._section("shows")[show_name] = show_func
@@ -219,8 +238,9 @@ class DesignDocument(Document):
     def update_show_function(self, show_name: str, show_func: str) -> None:
         """Replace a show function.
 
-        :raises CloudantArgumentError: code 114 when it does not exist.
+        :raises CloudantArgumentError: code 114 when it does not exist; 117 as :meth:`add_show_function`.
         """
+        _check_function("show", show_name, show_func)
         if self.get_show_function(show_name) is None:
             raise CloudantArgumentError(114, show_name, self.get("_id"))
         self._section("shows")[show_name] = show_func
@@ -390,7 +410,30 @@ def _design_id(document_id: Any) -> str:
     return check_document_id(document_id)
 
 
-def _search_index(search_func: str, analyzer: Any) -> Dict[str, Any]:
+def _check_name(kind: str, name: Any) -> None:
+    if not isinstance(name, str) or not name:
+        raise CloudantArgumentError(117, kind, str)
+
+
+def _check_function(kind: str, name: Any, function: Any) -> None:
+    """A list or show function's name and JavaScript source: non-empty, and a string."""
+    _check_name(kind + "_name", name)
+    check_type(kind + "_func", function, STR)
+
+
+def _view_functions(map_func: Any, reduce_func: Any) -> Tuple[str, Optional[str]]:
+    """A view's map function (a string) and reduce function (a string or ``None``), checked."""
+    check_type("map_func", map_func, STR)
+    if reduce_func is not None:
+        check_type("reduce_func", reduce_func, STR)
+    return map_func, reduce_func
+
+
+def _search_index(search_func: str, analyzer: Any, index_name: str) -> Dict[str, Any]:
+    if not isinstance(search_func, str):
+        raise CloudantDesignDocumentException(106, index_name)
+    if analyzer is not None:
+        check_type("analyzer", analyzer, (str, dict))
     index: Dict[str, Any] = {"index": codify(search_func)}
     if analyzer is not None:
         index["analyzer"] = analyzer
@@ -408,8 +451,10 @@ def view_result(database: CouchDatabase, ddoc_id: str, view_name: str, partition
     """What ``get_view_result`` returns: one request's JSON, a :class:`Result` with options, or ``view.result``.
 
     :param options: view options, plus ``page_size`` for a result (not allowed with ``raw_result``).
+    :raises CloudantArgumentError: code 137 for a design document id that is not a non-empty string
+        (2.15.0 raised ``TypeError``), 117 for a view name that is not one, 141 for a bad partition key.
     """
-    view = View(DesignDocument(database, ddoc_id), view_name, partition_key=partition_key)
+    view = View(DesignDocument(database, _design_id(ddoc_id)), view_name, partition_key=partition_key)
     if raw_result:
         return view(**options)
     if options:

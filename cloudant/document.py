@@ -27,8 +27,8 @@ import requests
 from . import _attachments
 from ._attachments import ATTACHMENT_TYPES, AttachmentData  # noqa: F401 - ATTACHMENT_TYPES stays importable here
 from ._endpoint import Endpoint, database_endpoint, decode_json, is_real_response
-from ._params import check_document_id
-from .error import CloudantDocumentException, CloudantHTTPError, _add_note
+from ._params import STR, check_document_id, check_type
+from .error import CloudantArgumentError, CloudantDocumentException, CloudantHTTPError, _add_note
 
 if TYPE_CHECKING:
     from .client import CouchDB
@@ -164,7 +164,8 @@ class Document(dict[str, Any]):  # subscripted builtin: the bases stay (dict,)
         (the server picks the id). Any local ``_rev`` is left out of the body.
 
         :raises Conflict: when a document with this ``_id`` exists.
-        :raises CloudantArgumentError: code 137 for an id CouchDB reserves, before any request.
+        :raises CloudantArgumentError: code 137 for an id CouchDB refuses (reserved, or an ``_id`` key that is
+            empty or ``None``), before any request.
 
         .. versionchanged:: 3.0
            A document with an ``_id`` is created with ``PUT`` (python-cloudant always sent ``POST``).
@@ -181,6 +182,7 @@ class Document(dict[str, Any]):  # subscripted builtin: the bases stay (dict,)
         :raises Conflict: when the ``_rev`` is not the current revision (or is
             missing while the document exists); its ``doc_id`` attribute and a
             note name the document.
+        :raises CloudantArgumentError: code 137 for an id CouchDB refuses, as :meth:`create`.
 
         .. versionchanged:: 3.0
            No ``HEAD`` request first: one request per save.
@@ -191,6 +193,8 @@ class Document(dict[str, Any]):  # subscripted builtin: the bases stay (dict,)
         doc_id = self.get("_id")
         if doc_id:
             endpoint, method = self._document_endpoint(), "PUT"
+        elif "_id" in body:  # "" or None: the server refuses it (2.15.0 sent it and got a 400)
+            raise CloudantArgumentError(137, doc_id)
         else:
             endpoint, method = self._database_endpoint(), "POST"
         with _naming_document(doc_id):
@@ -260,6 +264,7 @@ class Document(dict[str, Any]):  # subscripted builtin: the bases stay (dict,)
         The document is also dropped from its database's cache when it is the cached object.
 
         :raises CloudantDocumentException: code 103 without a ``_rev``.
+        :raises CloudantArgumentError: code 117 for a ``_rev`` that is not a string, before any request.
         :raises Conflict: when ``_rev`` is not the current revision.
 
         .. versionchanged:: 3.0
@@ -267,6 +272,7 @@ class Document(dict[str, Any]):  # subscripted builtin: the bases stay (dict,)
         """
         if not self.get("_rev"):
             raise CloudantDocumentException(103)
+        check_type("_rev", self["_rev"], STR)
         endpoint = self._document_endpoint()
         doc_id = self["_id"]
         with _naming_document(doc_id):
@@ -320,7 +326,12 @@ class Document(dict[str, Any]):  # subscripted builtin: the bases stay (dict,)
             ``max_tries + 1`` saves, as in python-cloudant).
         :raises requests.HTTPError: the last conflict (a status 409, e.g. :class:`~cloudant.error.Conflict`)
             when it still conflicts after ``max_tries`` retries, or any other HTTP error at once.
+        :raises CloudantArgumentError: code 117 when ``action`` is not callable or ``max_tries`` not a
+            number, before any request.
         """
+        if not callable(action):
+            raise CloudantArgumentError(117, "action", "a callable")
+        check_type("max_tries", max_tries, (int, float))
         tries = 0
         while True:
             self.fetch()
@@ -371,7 +382,7 @@ class Document(dict[str, Any]):  # subscripted builtin: the bases stay (dict,)
             the ``Content-Type``: ``text/*`` text, ``application/json`` json, else binary.
         :returns: the content (also when it was written to ``write_to``).
         :raises CloudantArgumentError: code 137 for a reserved document id, 138 for a
-            name starting with ``_``, 143 for a bad type; all before any request.
+            name starting with ``_``, 143 for a bad type, 117 for bad ``headers``/``write_to``; before any request.
         :raises NotFound: when the document or the attachment does not exist.
 
         .. versionchanged:: 3.0
@@ -393,7 +404,7 @@ class Document(dict[str, Any]):  # subscripted builtin: the bases stay (dict,)
         :param dict headers: extra request headers (the dict is not changed).
         :returns: the number of bytes received.
         :raises CloudantArgumentError: code 137 for a reserved document id, 138 for a
-            name starting with ``_``; before any request.
+            name starting with ``_``, 117 for bad ``headers`` or a ``fileobj`` without ``write``; before any request.
         :raises NotFound: when the document or the attachment does not exist.
         :raises CloudantConnectionError: when the connection drops midway.
 
@@ -420,7 +431,8 @@ class Document(dict[str, Any]):  # subscripted builtin: the bases stay (dict,)
         :returns: the server's reply: ``{"ok", "id", "rev"}``.
         :raises Conflict: when the local ``_rev`` is not the current revision.
         :raises CloudantArgumentError: code 137 for a reserved document id, 138 for a
-            name starting with ``_``; before any request.
+            name starting with ``_``, 117 for bad ``data`` (a dict, say), ``content_type`` or ``headers``; before
+            any request (a bad chunk of an iterator raises it while sending).
 
         .. versionchanged:: 3.0
            The name is quoted; the revision goes in ``?rev=`` rather than
@@ -439,7 +451,7 @@ class Document(dict[str, Any]):  # subscripted builtin: the bases stay (dict,)
         :returns: the server's reply: ``{"ok", "id", "rev"}``.
         :raises CloudantDocumentException: code 105 when there is no ``_rev`` (before the ``DELETE``).
         :raises CloudantArgumentError: code 137 for a reserved document id, 138 for a
-            name starting with ``_``; before any request.
+            name starting with ``_``, 117 for bad ``headers``; before any request.
         :raises Conflict: when the local ``_rev`` is not the current revision.
 
         .. versionchanged:: 3.0

@@ -15,7 +15,9 @@
      ├── ResultException
      ├── MalformedResponse(ValueError)       a 2xx body that is not the JSON it should be
      ├── CloudantConnectionError(requests.ConnectionError)   server unreachable, connection dropped
-     │    └── CloudantTimeout(requests.Timeout)
+     │    ├── CloudantTimeout(requests.Timeout)
+     │    └── OutcomeUnknown                  a write sent, its answer lost: never sent again
+     │         └── OutcomeUnknownTimeout(CloudantTimeout)
      └── CloudantHTTPError(requests.HTTPError)               any non-2xx answer
           ├── BadRequest 400        ├── Conflict 409               ├── TooManyRequests 429
           ├── Unauthorized 401      ├── PreconditionFailed 412     └── ServerError 5xx
@@ -30,7 +32,7 @@ said: ``status_code``, ``error``, ``reason``, ``caused_by`` and ``request_id``
 from __future__ import annotations
 
 import json
-from typing import Any, Dict, Optional, Tuple, Type
+from typing import Any, Dict, List, Optional, Tuple, Type
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
@@ -46,7 +48,8 @@ __all__ = [
     "CloudantDatabaseException", "CloudantDesignDocumentException", "CloudantDocumentException",
     "CloudantFeedException", "CloudantIndexException", "CloudantReplicatorException",
     "CloudantViewException", "ResultException", "MalformedResponse", "CloudantConnectionError",
-    "CloudantTimeout", "CloudantHTTPError", "BadRequest", "Unauthorized", "Forbidden", "NotFound",
+    "CloudantTimeout", "OutcomeUnknown", "OutcomeUnknownTimeout", "CloudantHTTPError", "BadRequest",
+    "Unauthorized", "Forbidden", "NotFound",
     "Conflict", "PreconditionFailed", "RequestEntityTooLarge", "UnsupportedMediaType",
     "TooManyRequests", "ServerError", "from_response", "redact_url", "append_response_error_content",
 ]
@@ -236,6 +239,30 @@ class CloudantConnectionError(requests.ConnectionError, CloudantException):
 
 class CloudantTimeout(CloudantConnectionError, requests.Timeout):
     """The server did not answer in time."""
+
+
+class OutcomeUnknown(CloudantConnectionError):
+    """A write was sent and the connection failed before its answer: it may or may not have been applied.
+
+    The library never sends it again by itself. Read the resources back (a document's ``_rev``, the ids
+    of a bulk write) to learn what happened.
+
+    :ivar list unacknowledged: for ``bulk_docs``, the ``_id`` of every document of the request (those
+        without an ``_id`` are in ``unacknowledged_docs`` only); empty otherwise.
+    :ivar list unacknowledged_docs: for ``bulk_docs``, every document of the request.
+    """
+
+    unacknowledged: List[str]
+    unacknowledged_docs: List[object]
+
+    def __init__(self, method: str, url: str, detail: object) -> None:
+        super().__init__(method, url, "outcome unknown, not sent again (%s)" % (detail,))
+        self.unacknowledged = []
+        self.unacknowledged_docs = []
+
+
+class OutcomeUnknownTimeout(OutcomeUnknown, CloudantTimeout):
+    """:class:`OutcomeUnknown` because the answer did not come in time (a read timeout)."""
 
 
 def _strip_credentials(text: str, url: str) -> str:

@@ -22,8 +22,6 @@ opaque: they are only ever sent back as they came.
 """
 from __future__ import annotations
 
-import codecs
-import json
 import threading
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Dict, Iterator, Mapping, Optional, Tuple, Union
@@ -31,9 +29,11 @@ from typing import TYPE_CHECKING, Any, Dict, Iterator, Mapping, Optional, Tuple,
 import requests
 import urllib3
 
+from . import codec as _codec
 from ._endpoint import read_body
 from ._feed_options import COUCHDB_FEED_VALUES, FEED_VALUES, FeedTarget, filter_body, source_kind, type_ok, wire
-from ._json_stream import BlankLines, ResultsReader, split_lines
+from ._json_stream import ResultsReader, line_batches, results, split_lines
+from ._streaming import BodyStream, Opening
 from ._params import INT, check_type
 from ._types import JsonObject, JsonValue
 from .checkpoint import CheckpointLike, FeedCheckpoint
@@ -54,6 +54,7 @@ _TIMEOUT_MARGIN = 30.0  # seconds of slack on top of the server's heartbeat/time
 _SERVER_DEFAULT_TIMEOUT_MS = 60000
 _DROPS = (requests.ConnectionError, requests.exceptions.ChunkedEncodingError, urllib3.exceptions.HTTPError,
           CloudantConnectionError)
+_FIRST_BACKOFF, _MAX_BACKOFF = 0.1, 30.0  # seconds an infinite feed waits after failed reconnections
 #: Statuses a proxy or a restarting node answers with for a moment; an infinite feed waits and reconnects.
 _TRANSIENT_STATUSES = frozenset({502, 503, 504})
 _IDENTITY = {"Accept-Encoding": "identity"}
@@ -125,7 +126,9 @@ class Feed:
         self._body: JsonObject = {}
         self._method = "GET"
         self._stop_event = threading.Event()
-        self._response: Optional[requests.Response] = None
+        self._halted = False  # the event's flag, read on every next()
+        self._stream: Optional[BodyStream] = None
+        self._opening: Optional[Opening] = None
         self._items: Optional[Iterator[Any]] = None
         self._last_seq: JsonValue = None
 
@@ -138,19 +141,21 @@ class Feed:
 
     def next(self) -> Any:
         """Return the next change (``None`` for a heartbeat, a ``bytes`` line with ``raw_data``)."""
-        if self._items is None:
-            if self._stopped:
+        items = self._items
+        if items is None:
+            if self._halted:
                 raise StopIteration
             self._start()
-        if self._stopped:
+            items = self._items
+        if self._halted:
             raise StopIteration
         try:
-            return next(self._items)  # type: ignore[arg-type]
+            return next(items)  # type: ignore[arg-type]
         except StopIteration:
             self._close()
             raise
         except Exception as err:
-            if self._stopped:  # stop() closed the response under the reader
+            if self._halted:  # stop() ended the response under the reader
                 raise StopIteration from None
             self._close()
             if isinstance(err, _DROPS) and not isinstance(err, CloudantConnectionError):
@@ -177,31 +182,40 @@ class Feed:
     def stop(self) -> None:
         """End the iteration: the next ``next()`` raises ``StopIteration`` and the response is closed.
 
-        It may be called from another thread, also while a ``next()`` waits for the server.
+        It may be called from another thread, also while a ``next()`` waits for the server: it returns at
+        once, and that ``next()`` raises ``StopIteration`` as soon as the connection is shut down.
         """
+        self._halted = True
         self._stop_event.set()
-        self._close()
+        opening = self._opening
+        if opening is not None:  # the request is waiting for the server's answer
+            opening.abandon()
+        stream, self._stream = self._stream, None
+        if stream is not None:
+            stream.abort()
 
     @property
     def _stop(self) -> bool:
         """python-cloudant's flag: True once :meth:`stop` was called."""
-        return self._stop_event.is_set()
+        return self._halted
 
     @_stop.setter
     def _stop(self, value: bool) -> None:
         if value:
             self.stop()
         else:
+            self._halted = False
             self._stop_event.clear()
 
     @property
     def _stopped(self) -> bool:
-        return self._stop_event.is_set()
+        return self._halted
 
     @property
     def _resp(self) -> Optional[requests.Response]:
         """The streamed response being read, if any (python-cloudant's name)."""
-        return self._response
+        stream = self._stream
+        return stream.response if stream is not None else None
 
     @property
     def last_seq(self) -> JsonValue:
@@ -268,24 +282,35 @@ class Feed:
             and not self._last_seq
 
     # -- reading -------------------------------------------------------------------------------------------
-    def _open(self, params: Dict[str, Any]) -> requests.Response:
+    def _open(self, params: Dict[str, Any]) -> Optional[BodyStream]:
+        """Send the feed's request; ``None`` when :meth:`stop` came before the answer."""
         self._close()
         if params.get("feed", "normal") == "normal":  # as python-cloudant asked: the session's own timeout
-            response = self._endpoint.request(self._method, params=params, json_body=self._body or None,
-                                              stream=True)
+            stream: Optional[BodyStream] = self._endpoint.stream(self._method, params=params,
+                                                                 json_body=self._body or None)
         else:
             # A compressing server (pouchdb-server) buffers a gzip stream: lines and heartbeats would arrive
             # only when its buffer fills, so waiting feeds ask for the body as it is, and wait no longer
-            # than the server's heartbeat or timeout allows.
-            response = self._endpoint.request(self._method, params=params, json_body=self._body or None,
-                                              headers=_IDENTITY, stream=True, timeout=self._timeout(params))
-        self._response = response
-        return response
+            # than the server's heartbeat or timeout allows. The answer may come only with the first
+            # heartbeat (CouchDB's _db_updates): it is waited for here, where stop() can release the wait.
+            headers, timeout = _IDENTITY, self._timeout(params)
+            opening = self._opening = Opening(lambda: self._endpoint.stream(
+                self._method, params=params, json_body=self._body or None, headers=headers, timeout=timeout))
+            if self._halted:
+                opening.abandon()
+            try:
+                stream = opening.result()
+            finally:
+                self._opening = None
+        self._stream = stream
+        if stream is not None and self._halted:  # stop() came while the request was on its way
+            stream.abort()
+        return stream
 
     def _close(self) -> None:
-        response, self._response = self._response, None
-        if response is not None:
-            response.close()
+        stream, self._stream = self._stream, None
+        if stream is not None:
+            stream.close()
 
     def _timeout(self, params: Dict[str, Any]) -> Tuple[Any, Optional[float]]:
         """A read timeout the server's heartbeat or timeout always beats."""
@@ -302,50 +327,60 @@ class Feed:
         return connect, wait_ms / 1000.0 + _TIMEOUT_MARGIN
 
     def _read(self, params: Dict[str, Any]) -> Iterator[Any]:
-        response = self._open(params)
-        chunks = response.iter_content(self._chunk_size)
+        stream = self._open(params)
+        if stream is None:
+            return iter(())
+        chunks = stream.chunks(self._chunk_size)
         if self._raw_data:
             return (line for line, _complete in split_lines(chunks))
         if params.get("feed", "normal") == "continuous":
             return self._continuous(chunks)
-        return self._whole(chunks)
+        return results(chunks, self._heartbeats_wanted(), self._ended)
 
     def _continuous(self, chunks: Iterator[bytes]) -> Iterator[Optional[JsonObject]]:
-        for line, complete in split_lines(chunks):
-            if not line.strip():  # a heartbeat
-                if self._heartbeats_wanted():
+        """The changes of a continuous body, one JSON object per line, until its ``last_seq`` line."""
+        heartbeats = self._heartbeats_wanted()
+        loads = _codec.loads  # the codec in use when the response starts
+        for lines, complete in line_batches(chunks):
+            for line in lines:
+                if line:
+                    try:
+                        item = loads(line.decode())
+                    except ValueError:
+                        self._check_blank(line, complete)  # whitespace only: a heartbeat
+                        if heartbeats:
+                            yield None
+                        continue
+                    if not isinstance(item, dict):
+                        raise CloudantFeedException(103, line[:200])
+                    if "last_seq" in item and "seq" not in item:
+                        self._last_seq = item["last_seq"]
+                        return
+                    yield item
+                elif heartbeats:
                     yield None
-                continue
-            item = self._decode_line(line, complete)
-            if "last_seq" in item and "seq" not in item:
-                self._last_seq = item["last_seq"]
-                return
-            yield item
 
-    def _decode_line(self, line: bytes, complete: bool) -> JsonObject:
-        try:
-            item = json.loads(line)
-        except ValueError:
-            if not complete:  # the body stopped in the middle of a line: the connection dropped
-                raise CloudantConnectionError(self._method, self._endpoint.url,
-                                              "the response ended in the middle of a line") from None
-            raise CloudantFeedException(103, line[:200]) from None
-        if not isinstance(item, dict):
-            raise CloudantFeedException(103, line[:200])
-        return item
+    def _check_blank(self, line: bytes, complete: bool) -> None:
+        """Pass a line that is not JSON when it is blank (a heartbeat), else raise the error it means.
 
-    def _whole(self, chunks: Iterator[bytes]) -> Iterator[Optional[JsonObject]]:
-        reader = ResultsReader()
-        decoder = codecs.getincrementaldecoder("utf-8")()
-        blank = BlankLines()
-        for chunk in chunks:
-            text = decoder.decode(chunk)
-            beats = blank.count(text)
-            if beats and self._heartbeats_wanted() and not reader.done:
-                yield from [None] * beats
-            yield from reader.feed(text)
-        yield from reader.feed(decoder.decode(b"", final=True), final=True)
-        self._last_seq = reader.trailer.get("last_seq")
+        :raises CloudantConnectionError: for a last line the body ended in the middle of.
+        :raises CloudantFeedException: code 103 for any other line.
+        """
+        if not line.strip():
+            return
+        if not complete:  # the body stopped in the middle of a line: the connection dropped
+            raise CloudantConnectionError(self._method, self._endpoint.url,
+                                          "the response ended in the middle of a line")
+        raise CloudantFeedException(103, line[:200])
+
+    def _ended(self, trailer: Dict[str, Any]) -> None:
+        """A normal or longpoll body ended with these members besides ``results``."""
+        self._last_seq = trailer.get("last_seq")
+
+
+def _backoff(failed_reconnections: int) -> float:
+    """Seconds to wait after this many failed reconnections in a row: 0.1, doubling, at most 30."""
+    return float(min(_MAX_BACKOFF, _FIRST_BACKOFF * 2 ** min(failed_reconnections - 1, 16)))
 
 
 def _legacy() -> ModuleType:
@@ -360,9 +395,10 @@ class InfiniteFeed(Feed):
     It resumes from the sequence of the last change it yielded (or the server's
     ``last_seq``), so every change is delivered exactly once. ``since="now"`` is
     resolved to a real sequence before following, so changes made while it
-    reconnects are not missed. A dropped connection, a response cut in the middle
-    of a line, or a 502/503/504 answer make it wait (0.1 s, doubling up to 30 s)
-    and reconnect. Iteration stops only with :meth:`stop`, another HTTP error, a
+    reconnects are not missed. After a dropped connection, a response cut in the
+    middle of a line, or a 502/503/504 answer it reconnects at once; only when
+    reconnecting fails too does it wait before each further try (0.1 s, doubling
+    up to 30 s). Iteration stops only with :meth:`stop`, another HTTP error, a
     malformed line, or after ``max_reconnects`` consecutive failed reconnections
     (:class:`~cloudant.error.CloudantFeedException`, code 102).
 
@@ -382,7 +418,8 @@ class InfiniteFeed(Feed):
         and the codes of :class:`Feed` for the other options.
 
     .. versionchanged:: 3.0
-       Resumes after dropped connections too, and works for CouchDB's ``_db_updates``.
+       Resumes after dropped connections too, and works for CouchDB's ``_db_updates``; reconnects at once
+       after a cut, waiting only between failed reconnections.
     """
 
     _couchdb_extensions = True
@@ -442,6 +479,8 @@ class InfiniteFeed(Feed):
                 for item in self._one_response():
                     delivered, failures = True, 0
                     yield item
+                if self._stopped:
+                    return
                 if delivered or self._last_seq is not None:
                     failures = 0
                     continue
@@ -456,7 +495,8 @@ class InfiniteFeed(Feed):
             failures += 1
             if failures > self._max_reconnects:
                 raise CloudantFeedException(102, failures, error) from error
-            self._stop_event.wait(min(30.0, 0.1 * 2 ** (failures - 1)))
+            if failures > 1:  # reconnecting failed too: wait before the next try, longer each time
+                self._stop_event.wait(_backoff(failures - 1))
 
     def _one_response(self) -> Iterator[Optional[JsonObject]]:
         """Follow one response from the resume point, moving the resume point along."""

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Dict, Iterator, Literal, Mapping, NoRetur
 import requests
 
 from ._endpoint import Endpoint
-from ._params import check_partition_key, view_params
+from ._params import STR, check_document_id, check_partition_key, check_type, view_params
 from ._types import JsonObject, JsonValue, SessionOwner
 from .error import CloudantArgumentError, CloudantViewException
 from .result import Result
@@ -127,6 +127,12 @@ def json_request(body: Any, encoder: Optional[Type[json.JSONEncoder]]) -> Dict[s
     return {"data": data, "headers": {"Content-Type": "application/json"}}
 
 
+def _check_function(name: str, js_func: Any) -> None:
+    """``CloudantArgumentError(117)`` for JavaScript source that is neither a string nor ``None``."""
+    if js_func is not None:
+        check_type(name, js_func, STR)
+
+
 class View(dict[str, Any]):  # subscripted builtin: the bases stay (dict,)
     """A JavaScript MapReduce view of a design document.
 
@@ -137,7 +143,9 @@ class View(dict[str, Any]):  # subscripted builtin: the bases stay (dict,)
         such as ``_count``, ``_sum``, ``_stats``, ``_approx_count_distinct``.
     :param str partition_key: query this partition only (``/{db}/_partition/{key}/...``).
     :param kwargs: further keys of the definition, e.g. ``options``.
-    :raises CloudantArgumentError: for an empty view name or an illegal partition key.
+    :raises CloudantArgumentError: code 117 for a view name that is not a non-empty string or a map or
+        reduce function neither a string nor ``None`` (2.15.0 stored its ``str()``), 141 for an illegal
+        partition key.
 
     .. versionchanged:: 3.0
        The session is read from the client at each call (not captured at
@@ -154,6 +162,8 @@ class View(dict[str, Any]):  # subscripted builtin: the bases stay (dict,)
             raise CloudantArgumentError(117, "view_name", str)
         if partition_key is not None:
             check_partition_key(partition_key)
+        _check_function("map_func", map_func)
+        _check_function("reduce_func", reduce_func)
         self.design_doc = ddoc
         self.view_name = view_name
         self._partition_key = partition_key
@@ -176,6 +186,7 @@ class View(dict[str, Any]):  # subscripted builtin: the bases stay (dict,)
 
     @map.setter
     def map(self, js_func: Any) -> None:
+        _check_function("map", js_func)
         self["map"] = codify(js_func)
 
     @property
@@ -185,6 +196,7 @@ class View(dict[str, Any]):  # subscripted builtin: the bases stay (dict,)
 
     @reduce.setter
     def reduce(self, js_func: Any) -> None:
+        _check_function("reduce", js_func)
         self["reduce"] = codify(js_func)
 
     @property
@@ -192,7 +204,8 @@ class View(dict[str, Any]):  # subscripted builtin: the bases stay (dict,)
         endpoint = self.design_doc._database._endpoint
         if self._partition_key is not None:
             endpoint = endpoint.child("_partition", self._partition_key)
-        return with_own_session(self, endpoint.document(self.design_doc["_id"], "_view", self.view_name))
+        ddoc_id = check_document_id(self.design_doc.get("_id"))  # 137 for a design document without one
+        return with_own_session(self, endpoint.document(ddoc_id, "_view", self.view_name))
 
     def _client_of_session(self) -> CouchDB:
         client: CouchDB = self.design_doc._database.client

@@ -11,6 +11,9 @@
         ...
         assert proxy.count(path="/_all_docs") == 3
 
+        for cut in random_cuts(1000, mean_bytes=20000, seed=7):       # many cuts at random points
+            proxy.add(cut, path="/_changes")
+
 Every request the client sends is matched against the rules in the order they were added; the first rule
 whose ``method``/``path`` match and whose ``times`` are not used up applies its fault. Requests no rule
 matches are relayed unchanged. Each client connection carries one exchange (``Connection: close``), and
@@ -21,6 +24,7 @@ from __future__ import annotations
 
 import http.client
 import http.server
+import random
 import socket
 import socketserver
 import threading
@@ -28,7 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
 from urllib.parse import urlsplit
 
-__all__ = ["FaultProxy", "Cut", "Reply", "Stall", "Exchange"]
+__all__ = ["FaultProxy", "Cut", "Reply", "Stall", "Exchange", "random_cuts"]
 
 _HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te",
                          "trailer", "transfer-encoding", "upgrade", "content-length", "accept-encoding"})
@@ -42,6 +46,13 @@ class Cut:
 
     after_lines: Optional[int] = None
     after_bytes: Optional[int] = None
+
+
+def random_cuts(count: int, mean_bytes: int, seed: int = 0) -> List[Cut]:
+    """``count`` cuts, each after a number of body bytes drawn uniformly from 1 to ``2 * mean_bytes``: most of
+    them in the middle of a line, some right after one, a few before the first line ends."""
+    rng = random.Random(seed)
+    return [Cut(after_bytes=rng.randint(1, 2 * mean_bytes)) for _ in range(count)]
 
 
 @dataclass(frozen=True)

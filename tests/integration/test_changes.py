@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any, Callable, Dict, Iterator, List
+from typing import Any, Callable, Dict, Iterator, List, Tuple
 
 import pytest
 import requests
@@ -17,6 +17,8 @@ from cloudant.error import CloudantArgumentError
 from cloudant.feed import Feed
 
 WATCHDOG_SECONDS = 60.0
+#: "Returns at once" as a correctness bound: far below the 30 s heartbeat a blocked close would wait for.
+STOP_BOUND_SECONDS = 5.0
 
 
 def write(db: Any, *doc_ids: str, **fields: Any) -> None:
@@ -186,3 +188,46 @@ def test_stopping_a_feed_from_another_thread_ends_a_waiting_iteration(three: Any
     items: Iterator[Any] = iter(feed)
     assert set(items) <= {None}  # heartbeats only, then the end
     assert time.monotonic() - started < 10
+
+
+def stop_while_waiting(feed: Feed) -> Tuple[float, threading.Thread, List[Any], List[BaseException]]:
+    """Iterate ``feed`` in a thread until it waits for the server's next bytes, then stop it from this one.
+
+    Returns how long ``stop()`` took, the reader thread (given a few seconds to end), what it read and raised.
+    """
+    items: List[Any] = []
+    errors: List[BaseException] = []
+
+    def reader() -> None:
+        try:
+            for item in feed:
+                items.append(item)
+        except BaseException as err:  # noqa: BLE001 - whatever the reader saw is checked by the test
+            errors.append(err)
+
+    thread = threading.Thread(target=reader, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + WATCHDOG_SECONDS
+    # the request is out (CouchDB's _db_updates answers only with its first heartbeat: no response until then)
+    while feed._resp is None and feed._opening is None and thread.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.5)  # the reader is now blocked, waiting for a heartbeat 30 s away
+    started = time.monotonic()
+    feed.stop()
+    took = time.monotonic() - started
+    thread.join(STOP_BOUND_SECONDS)
+    return took, thread, items, errors
+
+
+
+@pytest.mark.parametrize("kind", ["changes", "infinite_changes"])
+def test_stop_from_another_thread_returns_at_once_while_the_reader_waits_for_bytes(three: Any, kind: str) -> None:
+    feed = getattr(three, kind)(feed="continuous", heartbeat=30000, since=list_last_seq(three))
+    took, thread, items, errors = stop_while_waiting(feed)
+    assert took < STOP_BOUND_SECONDS
+    assert not thread.is_alive()  # the iteration ended, without raising
+    assert errors == []
+    assert set(items) <= {None}
+    assert feed._resp is None
+    with pytest.raises(StopIteration):
+        next(feed)

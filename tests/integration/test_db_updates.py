@@ -9,6 +9,8 @@ import pytest
 
 from cloudant import couchdb
 
+from .test_changes import STOP_BOUND_SECONDS, stop_while_waiting
+
 pytestmark = pytest.mark.requires("db_updates")
 
 WATCHDOG_SECONDS = 60.0
@@ -84,3 +86,15 @@ def test_an_infinite_feed_from_now_follows_database_updates(client: Any, couch_s
     assert {"created", "deleted"} <= seen
     assert feed.last_seq is None  # as python-cloudant: stopped while a response was read
     assert feed._resume_seq not in (None, "now")  # the sequence it would resume from
+
+
+@pytest.mark.parametrize("kind", ["db_updates", "infinite_db_updates"])
+def test_stop_from_another_thread_returns_at_once_while_the_reader_waits_for_bytes(client: Any, kind: str) -> None:
+    feed = getattr(client, kind)(feed="continuous", heartbeat=30000, since="now")
+    took, thread, items, errors = stop_while_waiting(feed)
+    assert took < STOP_BOUND_SECONDS
+    assert not thread.is_alive()  # the iteration ended, without raising
+    assert errors == []
+    assert all(item is None or "db_name" in item for item in items)  # heartbeats, or other tests' databases
+    with pytest.raises(StopIteration):
+        next(feed)

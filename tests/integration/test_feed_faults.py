@@ -2,6 +2,7 @@
 malformed bodies (see ``tests/faults/proxy.py``)."""
 from __future__ import annotations
 
+import io
 import json
 import threading
 from typing import Any, Iterator, List
@@ -12,10 +13,11 @@ import requests
 from cloudant import couchdb
 from cloudant.adapters import Replay429Adapter
 from cloudant.database import CouchDatabase
+from cloudant.document import Document
 from cloudant.error import (CloudantConnectionError, CloudantFeedException, MalformedResponse, ServerError,
                             TooManyRequests)
 from cloudant.result import Result
-from faults.proxy import Cut, FaultProxy, Reply, Stall
+from faults.proxy import Cut, FaultProxy, Reply, Stall, random_cuts
 
 WATCHDOG_SECONDS = 120.0
 RATE_LIMITED = json.dumps({"error": "too_many_requests", "reason": "You've exceeded your rate limit"}).encode()
@@ -68,6 +70,32 @@ def test_an_infinite_feed_cut_again_and_again_delivers_every_change_exactly_once
     assert proxy.count(path="/_changes", faulty=True) >= len(expected) // 4
 
 
+def test_an_infinite_feed_cut_at_random_points_delivers_every_change_exactly_once(
+        db: Any, via_proxy: CouchDatabase, proxy: FaultProxy) -> None:
+    changes, cuts = 5000, 50
+    expected = ["doc-%05d" % number for number in range(changes)]
+    for start in range(0, changes, 1000):
+        write(db, *expected[start:start + 1000])
+    sample = next(iter(db.changes(feed="continuous", limit=1)))
+    line_bytes = len(json.dumps(sample, separators=(",", ":"))) + 1
+    for cut in random_cuts(cuts, mean_bytes=changes * line_bytes // (2 * cuts), seed=20):  # ~half the body
+        proxy.add(cut, path="/_changes")
+    feed = via_proxy.infinite_changes(heartbeat=1000)
+    watchdog = threading.Timer(WATCHDOG_SECONDS, feed.stop)
+    watchdog.start()
+    seen: List[str] = []
+    try:
+        for change in feed:
+            if change is not None:
+                seen.append(change["id"])
+                if len(seen) >= changes:
+                    feed.stop()
+    finally:
+        watchdog.cancel()
+    assert sorted(seen) == expected  # every change once: none lost, none twice
+    assert proxy.count(path="/_changes", faulty=True) == cuts
+
+
 def test_a_plain_feed_cut_mid_stream_raises_a_connection_error(db: Any, via_proxy: CouchDatabase,
                                                               proxy: FaultProxy) -> None:
     write(db, "a", "b", "c")
@@ -76,6 +104,20 @@ def test_a_plain_feed_cut_mid_stream_raises_a_connection_error(db: Any, via_prox
     assert next(feed)["id"] in {"a", "b", "c"}
     with pytest.raises(CloudantConnectionError):
         next(feed)
+
+
+def test_an_attachment_stream_cut_midway_raises_a_connection_error(db: Any, via_proxy: CouchDatabase,
+                                                                  proxy: FaultProxy) -> None:
+    payload = bytes(range(256)) * 1024
+    Document(db, "holder").put_attachment("big.bin", "application/octet-stream", payload)
+    proxy.add(Cut(after_bytes=10000), path="/big.bin")
+    holder = Document(via_proxy, "holder")
+    target = io.BytesIO()
+    with pytest.raises(CloudantConnectionError) as info:
+        holder.stream_attachment_to("big.bin", target)
+    assert "big.bin" in str(info.value)
+    assert target.getvalue() == payload[:10000]
+    assert holder.stream_attachment_to("big.bin", io.BytesIO()) == len(payload)  # the next read is whole
 
 
 # -- rate limits and unavailable servers ---------------------------------------------------------------------------

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from typing import Any, Callable, Dict, Iterator, List, Sequence, Tuple, Union
 from urllib.parse import parse_qs, urlsplit
 
@@ -545,6 +546,114 @@ def test_stop_from_another_thread_ends_an_infinite_feed_waiting_to_reconnect() -
         next(feed)
     stopper.join(10)
     assert 1 <= len(server.requests) < 1000
+
+
+def test_an_infinite_feed_reconnects_at_once_after_a_cut_and_waits_only_when_reconnecting_fails() -> None:
+    feed, server = changes(replies(
+        (200, [line(change("1-a", "a")), DROP]),  # a cut: reconnect at once
+        (200, [DROP]),  # the reconnection fails: wait 0.1 s
+        (503, [b'{"error":"unavailable"}']),  # and again: 0.2 s
+        (200, [line(change("2-b", "b")), b'{"seq":"3-c"', DROP]),  # a cut mid-line: at once again
+        (200, [line(change("3-c", "c"))]),
+    ), infinite=True)
+    waits: List[float] = []
+    feed._stop_event.wait = lambda timeout=None: waits.append(timeout) or False  # type: ignore[method-assign]
+    assert [item["id"] for item in take(feed, 3)] == ["a", "b", "c"]
+    assert waits == [0.1, 0.2]
+    assert [server.params(i).get("since") for i in range(5)] == [None, "1-a", "1-a", "1-a", "2-b"]
+
+
+def test_the_wait_between_failed_reconnections_doubles_up_to_30_seconds() -> None:
+    feed, _ = changes(replies((200, [DROP])), infinite=True, max_reconnects=14)
+    waits: List[float] = []
+    feed._stop_event.wait = lambda timeout=None: waits.append(timeout) or False  # type: ignore[method-assign]
+    with pytest.raises(CloudantFeedException):
+        next(feed)
+    assert waits == [min(30.0, 0.1 * 2 ** n) for n in range(13)]
+    assert waits[-1] == 30.0
+
+
+@pytest.mark.parametrize("feed_type", ["normal", "continuous"])
+def test_stop_while_the_request_is_on_its_way_closes_the_response_that_comes(feed_type: str) -> None:
+    feed: Any = None
+
+    def handler(request: requests.PreparedRequest) -> Answer:
+        feed.stop()  # another thread's stop(), between sending and the answer
+        return 200, [line(change(1, "a")), line({"last_seq": 1})]
+
+    feed, server = changes(handler, feed=feed_type)
+    with pytest.raises(StopIteration):
+        next(feed)
+    assert eventually(lambda: server.raws[0].closed)
+
+
+def eventually(condition: Callable[[], bool], seconds: float = 10.0) -> bool:
+    """Whether ``condition`` holds within ``seconds`` (what a helper thread does, it does a moment later)."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
+@pytest.mark.parametrize("infinite", [False, True], ids=["feed", "infinite"])
+def test_stop_releases_a_next_waiting_for_the_status_line(infinite: bool) -> None:
+    # CouchDB's _db_updates sends nothing, not even its status line, until the first heartbeat or update
+    sent, answer = threading.Event(), threading.Event()
+
+    def handler(request: requests.PreparedRequest) -> Answer:
+        sent.set()
+        answer.wait(30)
+        return 200, [b"\n", line(change(1, "a"))]
+
+    options: Dict[str, Any] = {"max_reconnects": 0} if infinite else {"feed": "continuous"}
+    feed, server = changes(handler, infinite=infinite, heartbeat=30000, **options)
+    outcome: List[Any] = []
+
+    def reader() -> None:
+        try:
+            outcome.extend(feed)
+        except Exception as err:  # noqa: BLE001 - what the reader saw is the test's subject
+            outcome.append(err)
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    assert sent.wait(10)
+    feed.stop()
+    thread.join(10)
+    alive = thread.is_alive()
+    answer.set()
+    assert not alive and outcome == []  # released without the answer, and without an error
+    assert eventually(lambda: bool(server.raws) and server.raws[0].closed)  # the answer is closed once it came
+
+
+@pytest.mark.parametrize("feed_type, lines", [
+    ("continuous", [b'{"seq":1,"id":"a","changes":[]}', b"", b'{"last_seq":1}']),
+    ("normal", [b'{"results":[', b'{"seq":1,"id":"a","changes":[]},', b'{"seq":2,"id":"b","changes":[]}', b"],",
+                b'"last_seq":2,"pending":0}']),
+])
+def test_a_stand_in_response_answering_iter_lines_is_read_as_python_cloudant_read_it(feed_type: str,
+                                                                                     lines: List[bytes]) -> None:
+    client, _ = connect(replies((200, [])))
+    response = mock.Mock()
+    response.status_code = 200
+    response.iter_lines.return_value = lines
+    with mock.patch.object(client.r_session, "get", return_value=response):
+        feed = CouchDatabase(client, "db").changes(feed=feed_type)
+        items = list(feed)
+    assert [item["id"] for item in items] == ["a", "b"][:len(items)] and items
+    assert feed.last_seq == (1 if feed_type == "continuous" else 2)
+    response.close.assert_called_once_with()
+
+
+def test_a_stand_in_response_answering_iter_content_is_read_in_its_chunks() -> None:
+    client, _ = connect(replies((200, [])))
+    response = mock.MagicMock()
+    response.status_code = 200
+    response.iter_content.return_value = iter([b'{"results":[{"seq":1,"id"', b':"a"}],"last_seq":1}'])
+    with mock.patch.object(client.r_session, "get", return_value=response):
+        assert list(CouchDatabase(client, "db").changes()) == [{"seq": 1, "id": "a"}]
 
 
 def test_an_infinite_feed_follows_db_updates_too() -> None:
