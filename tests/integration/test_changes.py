@@ -72,7 +72,8 @@ def test_since_resumes_after_any_change_of_the_feed(three: Any) -> None:
     items = list(three.changes())
     for position, item in enumerate(items):
         after = [later_item["id"] for later_item in three.changes(since=item["seq"])]
-        assert after == [rest["id"] for rest in items[position + 1:]]
+        # The same changes; with several shards (CouchDB's q=2) the server may interleave them in another order.
+        assert sorted(after) == sorted(rest["id"] for rest in items[position + 1:])
 
 
 def test_include_docs_limit_and_descending(three: Any) -> None:
