@@ -20,7 +20,7 @@ from typing import Any, Callable, Dict, Iterable, List, Optional
 
 import requests
 
-from _side import Run, make_docs, timed_run
+from _side import Run, make_docs, timed_between
 
 __all__ = ["Server", "Best", "Pair", "bare_session", "our_client", "get_json", "post_json", "unique_name",
            "batches", "make_docs", "compare"]
@@ -141,13 +141,7 @@ def compare(ours: Callable[[], Any], bare: Callable[[], Any], reps: int, warmup:
     sides = [("ours", ours), ("bare", bare)]
     for index in range(reps + (1 if warmup else 0)):
         for side, run in (sides if index % 2 == 0 else sides[::-1]):
-            if setup is not None:
-                setup()
-            try:
-                sample = timed_run(run)
-            finally:
-                if teardown is not None:
-                    teardown()
+            sample = timed_between(run, setup, teardown)
             if index > 0 or not warmup:
                 runs[side].append(sample)
     return Pair(Best.of(runs["ours"]), Best.of(runs["bare"]))

@@ -34,18 +34,24 @@ def timed_run(run: Callable[[], Any]) -> Run:
     return time.perf_counter() - wall, time.process_time() - cpu
 
 
+def timed_between(run: Callable[[], Any], setup: Optional[Callable[[], Any]] = None,
+                  teardown: Optional[Callable[[], Any]] = None) -> Run:
+    """:func:`timed_run`, with ``setup()`` before and ``teardown()`` after it, both untimed."""
+    if setup is not None:
+        setup()
+    try:
+        return timed_run(run)
+    finally:
+        if teardown is not None:
+            teardown()
+
+
 def best_of(run: Callable[[], Any], reps: int, setup: Optional[Callable[[], Any]] = None,
             teardown: Optional[Callable[[], Any]] = None) -> Dict[str, Any]:
     """One untimed warm-up run, then ``reps`` timed runs; the best wall and the best CPU time of those."""
     runs: List[Run] = []
     for index in range(reps + 1):
-        if setup is not None:
-            setup()
-        try:
-            sample = timed_run(run)
-        finally:
-            if teardown is not None:
-                teardown()
+        sample = timed_between(run, setup, teardown)
         if index:
             runs.append(sample)
     return {"wall": min(wall for wall, _ in runs), "cpu": min(cpu for _, cpu in runs), "runs": runs}

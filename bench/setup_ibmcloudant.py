@@ -5,12 +5,10 @@
 """
 from __future__ import annotations
 
-import subprocess
 import sys
-import venv
 from pathlib import Path
 
-from setup_predecessor import interpreter as _interpreter
+from setup_predecessor import create, interpreter as _interpreter
 
 HERE = Path(__file__).resolve().parent
 VENV = HERE / ".venv-ibmcloudant"
@@ -23,17 +21,8 @@ def interpreter(root: Path = VENV) -> Path:
 
 
 def main() -> int:
-    if not interpreter().exists():
-        print("creating %s" % VENV)
-        venv.EnvBuilder(with_pip=True).create(VENV)
-    command = [str(interpreter()), "-m", "pip", "install", "--disable-pip-version-check", "--quiet", REQUIREMENT]
-    print(" ".join(command))
-    status = subprocess.call(command)
-    if status == 0:
-        subprocess.call([str(interpreter()), "-I", "-c",
-                         "from ibmcloudant.version import __version__ as v; import requests; "
-                         "print('ibmcloudant', v, 'requests', requests.__version__)"])
-    return status
+    return create(VENV, REQUIREMENT, "from ibmcloudant.version import __version__ as v; import requests; "
+                                     "print('ibmcloudant', v, 'requests', requests.__version__)")
 
 
 if __name__ == "__main__":

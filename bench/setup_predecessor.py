@@ -21,18 +21,25 @@ def interpreter(root: Path = VENV) -> Path:
     return unix if unix.exists() else root / "Scripts" / "python.exe"
 
 
-def main() -> int:
-    if not interpreter().exists():
-        print("creating %s" % VENV)
-        venv.EnvBuilder(with_pip=True).create(VENV)
-    command = [str(interpreter()), "-m", "pip", "install", "--disable-pip-version-check", "--quiet", REQUIREMENT]
+def create(root: Path, requirement: str, version_check: str) -> int:
+    """Create the virtualenv ``root`` if needed, install ``requirement`` into it and print what
+    ``version_check`` (Python code) prints there; return pip's exit status."""
+    python = interpreter(root)
+    if not python.exists():
+        print("creating %s" % root)
+        venv.EnvBuilder(with_pip=True).create(root)
+        python = interpreter(root)
+    command = [str(python), "-m", "pip", "install", "--disable-pip-version-check", "--quiet", requirement]
     print(" ".join(command))
     status = subprocess.call(command)
     if status == 0:
-        subprocess.call([str(interpreter()), "-I", "-W", "ignore", "-c",
-                         "import cloudant, requests, urllib3; print('cloudant', cloudant.__version__, "
-                         "'requests', requests.__version__, 'urllib3', urllib3.__version__)"])
+        subprocess.call([str(python), "-I", "-W", "ignore", "-c", version_check])
     return status
+
+
+def main() -> int:
+    return create(VENV, REQUIREMENT, "import cloudant, requests, urllib3; print('cloudant', cloudant.__version__, "
+                                     "'requests', requests.__version__, 'urllib3', urllib3.__version__)")
 
 
 if __name__ == "__main__":

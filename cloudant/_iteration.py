@@ -108,13 +108,12 @@ def _uncache(database: CouchDatabase, docs: List[Document]) -> None:
 class _SizingFetch:
     """``all_docs`` that, after the first page, sizes the next pages from that page's rows."""
 
-    __slots__ = ("_fetch", "_pager", "_sized", "__self__")
+    __slots__ = ("_fetch", "_pager", "_sized")
 
     def __init__(self, fetch: Callable[..., Mapping[str, Any]], pager: KeyPager) -> None:
         self._fetch = fetch
         self._pager = pager
         self._sized = False
-        self.__self__ = getattr(fetch, "__self__", None)  # where can_read_ahead finds the session
 
     def __call__(self, **request: Any) -> Mapping[str, Any]:
         reply = self._fetch(**request)

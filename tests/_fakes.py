@@ -4,6 +4,9 @@
     a :class:`requests.adapters.BaseAdapter` (requests' counterpart of httpx's ``MockTransport``): mounted on a
     session, it answers every request from a handler function and records what was sent. Its responses are
     real :class:`requests.Response` objects, ``Set-Cookie`` included, so cookie jars behave as on the wire.
+``PiecesRaw``
+    a streamed body for a :class:`requests.Response`: its ``stream()`` yields the pieces given and raises an
+    exception found among them, as urllib3 does when the connection breaks.
 ``LoopbackServer``
     an ``http.server`` on 127.0.0.1 in a thread, for what must cross a real socket (urllib3's retries,
     connection errors, an IAM token endpoint). It answers from a handler function and records each request.
@@ -19,7 +22,7 @@ import io
 import json
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 from urllib.parse import parse_qs, urlsplit
 
 import requests
@@ -255,3 +258,24 @@ def record(session: requests.Session) -> List[Tuple[str, str, int]]:
 
     session.hooks["response"].append(hook)
     return seen
+
+
+class PiecesRaw:
+    """A streamed body: ``stream()`` yields the pieces as given (whatever amount is asked) and raises an
+    exception found among them, as urllib3 does when the connection breaks."""
+
+    def __init__(self, pieces: Sequence[Any]) -> None:
+        self.pieces = list(pieces)
+        self.closed = False
+
+    def stream(self, amt: int = 0, decode_content: bool = True) -> Iterator[bytes]:
+        for piece in self.pieces:
+            if isinstance(piece, BaseException):
+                raise piece
+            yield piece
+
+    def close(self) -> None:
+        self.closed = True
+
+    def release_conn(self) -> None:
+        pass

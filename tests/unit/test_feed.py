@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from typing import Any, Callable, Dict, Iterator, List, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, List, Sequence, Tuple, Union
 from urllib.parse import parse_qs, urlsplit
 
 from unittest import mock
@@ -14,6 +14,7 @@ import urllib3
 from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 
+from _fakes import PiecesRaw
 from cloudant.client import CouchDB
 from cloudant.database import CouchDatabase
 from cloudant.error import (BadRequest, CloudantArgumentError, CloudantConnectionError, CloudantFeedException,
@@ -24,27 +25,6 @@ Piece = Union[bytes, BaseException]
 Answer = Tuple[int, Sequence[Piece]]
 
 DROP = urllib3.exceptions.ProtocolError("Connection broken: IncompleteRead")
-
-
-class PiecesRaw:
-    """A streamed body: ``stream()`` yields the pieces as given (whatever amount is asked) and raises an
-    exception found among them, as urllib3 does when the connection breaks."""
-
-    def __init__(self, pieces: Sequence[Piece]) -> None:
-        self.pieces = list(pieces)
-        self.closed = False
-
-    def stream(self, amt: int = 0, decode_content: bool = True) -> Iterator[bytes]:
-        for piece in self.pieces:
-            if isinstance(piece, BaseException):
-                raise piece
-            yield piece
-
-    def close(self) -> None:
-        self.closed = True
-
-    def release_conn(self) -> None:
-        pass
 
 
 class StreamingServer(BaseAdapter):

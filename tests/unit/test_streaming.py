@@ -12,6 +12,7 @@ import pytest
 import requests
 import urllib3
 
+from _fakes import PiecesRaw
 from cloudant._endpoint import Endpoint
 from cloudant._streaming import BodyStream
 from cloudant.client import CouchDB
@@ -128,28 +129,10 @@ def test_abort_ends_a_read_blocked_in_another_thread(loopback: Tuple[_Server, st
     assert stream.closed
 
 
-class FakeRaw:
-    def __init__(self, pieces: List[Any]) -> None:
-        self.pieces = pieces
-        self.closed = False
-
-    def stream(self, amt: int = 0, decode_content: bool = True) -> Iterator[bytes]:
-        for piece in self.pieces:
-            if isinstance(piece, BaseException):
-                raise piece
-            yield piece
-
-    def close(self) -> None:
-        self.closed = True
-
-    def release_conn(self) -> None:
-        pass
-
-
 def response_with(pieces: List[Any]) -> requests.Response:
     response = requests.Response()
     response.status_code = 200
-    response.raw = FakeRaw(pieces)
+    response.raw = PiecesRaw(pieces)
     return response
 
 
