@@ -15,7 +15,7 @@ the raw bytes; every non-2xx answer raises.
 from __future__ import annotations
 
 import json
-from typing import Any, Dict, List, Mapping
+from typing import Any, Callable, Dict, List, Mapping, Optional
 
 import requests
 
@@ -29,13 +29,19 @@ FEED_CHUNK = 64 * 1024
 IDENTITY = {"Accept-Encoding": "identity"}
 
 
-def key_pages(session: requests.Session, url: str, page_size: int, params: Mapping[str, Any], field: str) -> int:
-    """Page through the rows of ``url`` by key, taking ``row[field]`` of each. Returns the number of rows."""
+def key_pages(session: requests.Session, url: str, page_size: int, params: Mapping[str, Any], field: str,
+              each: Optional[Callable[[Any], Any]] = None) -> int:
+    """Page through the rows of ``url`` by key, taking ``row[field]`` of each (and handing it to ``each``).
+    Returns the number of rows."""
     count, start, limit = 0, {}, page_size + 1
     while True:
         rows = get_json(session, url, params=dict(params, limit=limit, **start))["rows"]
-        for row in rows[:page_size]:
-            _ = row[field]
+        if each is None:
+            for row in rows[:page_size]:
+                _ = row[field]
+        else:
+            for row in rows[:page_size]:
+                each(row[field])
         if len(rows) <= page_size:
             return count + len(rows)
         count += page_size
@@ -43,9 +49,11 @@ def key_pages(session: requests.Session, url: str, page_size: int, params: Mappi
         start = {"startkey": json.dumps(held["key"]), "startkey_docid": held["id"]}
 
 
-def all_docs(session: requests.Session, db_url: str, page_size: int) -> int:
-    """Every document of a database, ``include_docs=true``; each document is taken from its row."""
-    return key_pages(session, db_url + "/_all_docs", page_size, {"include_docs": "true"}, "doc")
+def all_docs(session: requests.Session, db_url: str, page_size: int,
+             each: Optional[Callable[[Any], Any]] = None) -> int:
+    """Every document of a database, ``include_docs=true``; each document is taken from its row (and handed to
+    ``each``)."""
+    return key_pages(session, db_url + "/_all_docs", page_size, {"include_docs": "true"}, "doc", each)
 
 
 def view_rows(session: requests.Session, view_url: str, page_size: int) -> int:

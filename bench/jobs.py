@@ -7,6 +7,8 @@ so python-cloudant 2.15.0 and IBM's ``ibmcloudant`` SDK do the same job with the
 key                   ours                                              the floor (:mod:`floor`)
 ====================  ================================================  ============================================
 ``iterate_db``        ``for doc in db``                                 ``_all_docs?include_docs`` pages of 1,000
+``iterate_work``      ``for doc in db``, the caller working 25 µs on    the same pages, the same work
+                      each document (informational)
 ``result``            ``Result(db.all_docs, include_docs=True,          the same pages
                       page_size=1000)``
 ``bulk``              ``db.bulk_docs(batch)``, batches of 1,000         ``POST _bulk_docs``, batches of 1,000
@@ -38,9 +40,12 @@ SELECTOR: Dict[str, Any] = {"n": {"$gte": 0}}
 #: Without bookmarks (pouchdb-server 4.2.0) a query can only be paged with ``skip``, and every page costs the
 #: server all the rows before it: the query then selects at most this many documents.
 SKIP_PAGED_QUERY_DOCS = 20000
+#: Seconds the caller of ``iterate_work`` spends on each document: a program's own work, where reading the next
+#: page ahead overlaps the server's time with the caller's.
+WORK_PER_DOC = 25e-6
 GROUPS = {
     "W1": ("lookup", "metadata", "all_dbs", "doc"),
-    "W2": ("iterate_db", "result", "bulk"),
+    "W2": ("iterate_db", "iterate_work", "result", "bulk"),
     "W3": ("changes", "changes_cont"),
     "W4": ("view", "query"),
 }
@@ -194,11 +199,25 @@ def document_jobs(ctx: Context) -> List[Job]:
         # each run starts with no document cached (a loop caches some of the documents it yields)
         Job("iterate_db", "for doc in db", size, counted(docs, lambda: sum(1 for _ in database), "for doc in db"),
             bare, args, setup=database.clear),
+        # informational: reading ahead pays where the caller works on each page; both sides do the same work
+        Job("iterate_work", "for doc in db, the caller working %d µs a document" % round(WORK_PER_DOC * 1e6), size,
+            counted(docs, lambda: sum(1 for doc in database if work(doc)), "for doc in db"),
+            counted(docs, lambda: floor.all_docs(ctx.bare, ctx.db_url, page, each=work), "bare pages"), args,
+            setup=database.clear, in_geomean=False, task="-"),
         Job("result", "Result(db.all_docs, include_docs=True, page_size=%d)" % page, size,
             counted(docs, lambda: sum(1 for _ in Result(database.all_docs, include_docs=True, page_size=page)),
                     "Result"), bare, args),
         _bulk_job(ctx),
     ]
+
+
+def work(doc: Any) -> bool:
+    """A program's work on one document: :data:`WORK_PER_DOC` seconds of CPU (a busy loop)."""
+    clock = time.perf_counter
+    until = clock() + WORK_PER_DOC
+    while clock() < until:
+        pass
+    return True
 
 
 def _bulk_job(ctx: Context) -> Job:

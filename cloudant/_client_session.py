@@ -32,6 +32,7 @@ from typing import Any, Callable, Dict, Generator, Optional, Tuple
 
 import requests
 from requests import Session
+from requests.sessions import merge_setting as _requests_merge_setting
 
 from ._auth_replies import DEFAULT_TOKEN_LIFETIME
 from ._auth_replies import drop_session_cookie as _drop_session_cookie
@@ -43,6 +44,7 @@ from ._auth_replies import session_info as _session_info
 from ._auth_replies import set_bearer as _set_bearer
 from ._auth_replies import token_lifetime as _lifetime
 from ._endpoint import check_response, decode_json_object, exchange, exchange_json
+from ._environment import environment_settings
 from ._nodes import NodeList
 from ._replay import body_position as _body_position
 from ._replay import keywords as _keywords
@@ -54,6 +56,9 @@ from .error import BadRequest, MalformedResponse, append_response_error_content
 from ._legacy import module_getattr as _module_getattr
 
 __getattr__ = _module_getattr(__name__)  # names python-cloudant 2.15.0 imported into this module
+_REQUESTS_MERGE_ENVIRONMENT_SETTINGS = Session.merge_environment_settings
+merge_setting: Callable[..., Any] = _requests_merge_setting  # (untyped in requests' stubs)
+
 __all__ = ["ClientSession", "BasicSession", "CookieSession", "IAMSession", "DEFAULT_TIMEOUT",
            "DEFAULT_IAM_TOKEN_URL"]
 
@@ -120,6 +125,27 @@ class ClientSession(Session):
         position = _body_position(options)
         return self.nodes.send(method, url, lambda node_url: Session.request(self, method, node_url, **options),
                                lambda: "files" not in options and _rewind(options, position))
+
+    def merge_environment_settings(self, url: Any, proxies: Any, stream: Any, verify: Any,
+                                   cert: Any) -> Any:
+        """requests' merge of a request's settings with the environment's and the session's; the environment's
+        part is read from :mod:`cloudant._environment` (once per change of the environment) instead of
+        being looked up again for every request. The result is the same as requests' own.
+        """
+        found = None
+        if (self.trust_env and isinstance(url, str) and not (proxies and "no_proxy" in proxies)
+                and Session.merge_environment_settings is _REQUESTS_MERGE_ENVIRONMENT_SETTINGS):
+            found = environment_settings(url)
+        if found is None:
+            return super().merge_environment_settings(url, proxies, stream, verify, cert)
+        environment_proxies, bundle = found
+        if proxies is not None:
+            for scheme, proxy in environment_proxies.items():
+                proxies.setdefault(scheme, proxy)
+        if verify is True or verify is None:
+            verify = bundle or verify
+        return {"proxies": merge_setting(proxies, self.proxies), "stream": merge_setting(stream, self.stream),
+                "verify": merge_setting(verify, self.verify), "cert": merge_setting(cert, self.cert)}
 
     def _drive(self, send: Callable[..., requests.Response], method: str, url: str, args: Tuple[Any, ...],
                kwargs: Dict[str, Any]) -> requests.Response:

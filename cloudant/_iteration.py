@@ -17,7 +17,9 @@ ordinary way. The database's cache keeps the last
 from __future__ import annotations
 
 from collections import deque
-from typing import TYPE_CHECKING, Any, Callable, Deque, Dict, Iterator, List, Mapping
+from itertools import compress
+from operator import is_
+from typing import TYPE_CHECKING, Any, Callable, Deque, Dict, Iterator, List, Mapping, Tuple
 
 from . import codec as _codec
 from ._endpoint import DESIGN_PREFIX
@@ -53,11 +55,13 @@ def documents(database: CouchDatabase, cache_limit: int) -> Iterator[Document]:
     read_ahead = Result.read_ahead and can_read_ahead(database.all_docs)
     template = _template(database)
     new, update, store = Document.__new__, dict.update, dict.__setitem__
-    recent: Deque[List[Document]] = deque()  # the documents of the last pages, a list a page
+    # The ids and documents of the last pages, a pair of lists a page: the cache keeps cache_limit of them.
+    recent: Deque[Tuple[List[str], List[Document]]] = deque()
     kept = 0
     for page in page_lists(fetch, pager, read_ahead):
+        ids: List[str] = []
         yielded: List[Document] = []
-        keep = yielded.append
+        keep_id, keep = ids.append, yielded.append
         for row in page:
             content = row.get("doc")
             if content is None:
@@ -70,16 +74,17 @@ def documents(database: CouchDatabase, cache_limit: int) -> Iterator[Document]:
                 doc.__dict__.update(template)
             update(doc, content)
             store(database, doc_id, doc)
+            keep_id(doc_id)
             keep(doc)
             yield doc
         # Trimmed once a page, so the cache holds at most cache_limit documents of the loop plus one page.
-        recent.append(yielded)
-        kept += len(yielded)
+        recent.append((ids, yielded))
+        kept += len(ids)
         while kept > cache_limit:
-            oldest = recent[0]
+            oldest_ids, oldest = recent[0]
             drop = min(len(oldest), kept - cache_limit)
-            _uncache(database, oldest[:drop])
-            del oldest[:drop]
+            _uncache(database, oldest_ids[:drop], oldest[:drop])
+            del oldest_ids[:drop], oldest[:drop]
             kept -= drop
             if not oldest:
                 recent.popleft()
@@ -96,13 +101,13 @@ def _template(database: CouchDatabase) -> Dict[str, Any]:
     return template
 
 
-def _uncache(database: CouchDatabase, docs: List[Document]) -> None:
-    """Drop each of ``docs`` from the cache, unless the cache now holds another object under its id."""
-    cache: Dict[str, Document] = database
-    for doc in docs:
-        doc_id = dict.get(doc, "_id")
-        if isinstance(doc_id, str) and dict.get(cache, doc_id) is doc:
-            dict.__delitem__(cache, doc_id)
+def _uncache(database: CouchDatabase, ids: List[str], docs: List[Document]) -> None:
+    """Drop each of ``docs`` from the cache, where it was stored under the matching one of ``ids``, unless the
+    cache now holds another object under that id (the program stored or fetched one since)."""
+    cached = dict.get.__get__(database)
+    forget = dict.__delitem__.__get__(database)
+    still_ours = map(is_, map(cached, ids), docs)
+    deque(map(forget, compress(ids, still_ours)), maxlen=0)  # (loops in C: a page is up to 1,000 documents)
 
 
 class _SizingFetch:

@@ -54,7 +54,8 @@ def pages(fetch: Fetch, pager: Pager, read_ahead: bool = False) -> Iterator[Row]
     With ``read_ahead``, the next page is fetched in the background while the
     rows of the current one are yielded (see ``cloudant._read_ahead``): one
     page ahead at most, and its error raised where its rows would begin; only
-    while pages take :data:`READ_AHEAD_AFTER` seconds or more to arrive.
+    while pages take :data:`READ_AHEAD_AFTER` seconds or more to arrive and the
+    caller spends :data:`READ_AHEAD_WORK` seconds or more on each.
     """
     for page in page_lists(fetch, pager, read_ahead):
         yield from page
@@ -63,24 +64,32 @@ def pages(fetch: Fetch, pager: Pager, read_ahead: bool = False) -> Iterator[Row]
 #: Seconds a page must take to arrive for the next one to be read ahead: a page that comes faster (a server
 #: on the same host, a small page) is read sequentially, as the thread would cost more than it saves.
 READ_AHEAD_AFTER = 0.02
+#: Seconds the caller must spend on a page (between receiving it and asking for the next) for the next one to be
+#: read ahead: the overlap is never more than this, and below it the thread costs more CPU than it saves wall
+#: time (a caller that only counts or collects rows).
+READ_AHEAD_WORK = 0.01
 
 
 def page_lists(fetch: Fetch, pager: Pager, read_ahead: bool = False) -> Iterator[List[Row]]:
     """:func:`pages`, a list of rows at a time."""
+    clock = time.perf_counter
     request = pager.first()
     ahead: Optional[PageAhead] = None
+    worked = 0.0  # seconds the caller spent on the last page
     while request is not None:
         if ahead is not None:
             reply, seconds = ahead.result(), ahead.seconds
         else:
-            started = time.perf_counter()
+            started = clock()
             reply = fetch(**request)
-            seconds = time.perf_counter() - started
+            seconds = clock() - started
         page, request = pager.advance(reply)
         del reply
-        slow = seconds >= READ_AHEAD_AFTER
-        ahead = PageAhead(fetch, request) if read_ahead and slow and request is not None else None
+        worth_it = seconds >= READ_AHEAD_AFTER and worked >= READ_AHEAD_WORK
+        ahead = PageAhead(fetch, request) if read_ahead and worth_it and request is not None else None
+        handed = clock()
         yield page
+        worked = clock() - handed
         del page  # release the page before the next one: memory stays O(page_size)
 
 

@@ -7,9 +7,14 @@ pages are held; an error of the next page is raised at the row where that page
 would begin; and when the caller stops iterating, no further page is asked
 for (the one in flight is finished and dropped).
 
-Pages that arrive within ``cloudant._paging.READ_AHEAD_AFTER`` seconds (a
-server on the same host) are read sequentially: there the thread would cost
-more than the overlap saves. Reading ahead needs a real :class:`requests.Session`, which is safe to share
+Reading ahead is for a caller that works on each page while the next one
+is on its way. Pages that arrive within ``cloudant._paging.READ_AHEAD_AFTER``
+seconds (a server on the same host), and pages the caller is done with within
+``cloudant._paging.READ_AHEAD_WORK`` seconds (a loop that only counts or
+collects), are read sequentially: there the thread costs more CPU than the
+overlap saves wall time.
+
+Reading ahead needs a real :class:`requests.Session`, which is safe to share
 between threads. A session a program replaced or patched (a test's mock, a
 patched ``get``/``request``) is read from sequentially, so that the calls it
 records stay in their order and number.

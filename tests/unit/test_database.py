@@ -274,6 +274,18 @@ def test_one_loop_leaves_at_most_the_most_recent_documents_in_the_cache(monkeypa
     assert [doc["_id"] for doc in db] == ids
     assert db.keys() == ["d07", "d08", "d09"]
 
+    # Dropped by the id it was cached under, whatever the program did to the document's content since;
+    # an object the program cached under an id meanwhile stays.
+    db.clear()
+    kept: List[Any] = []
+    for doc in db:
+        kept.append(doc)
+        doc["_id"] = "copy-" + doc["_id"]
+        if doc["_id"] == "copy-d02":
+            dict.__setitem__(db, "d01", mine)
+    assert sorted(db.keys()) == ["d01", "d07", "d08", "d09"] and dict.__getitem__(db, "d01") is mine
+    assert [dict.__getitem__(db, i) for i in ("d07", "d08", "d09")] == kept[-3:]
+
 
 # -- creating documents ----------------------------------------------------------------------------------------
 def test_create_document_with_id_is_one_put_and_caches_it() -> None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 from unittest import mock
 
@@ -20,8 +21,10 @@ from cloudant.result import Result
 
 @pytest.fixture(autouse=True)
 def every_page_is_slow(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Pages from a fake arrive at once: read ahead whatever their speed (one test sets the threshold back)."""
+    """Pages from a fake arrive at once and the tests' callers do little with them: read ahead whatever the
+    speed of either (two tests set a threshold back)."""
     monkeypatch.setattr(_paging, "READ_AHEAD_AFTER", 0.0)
+    monkeypatch.setattr(_paging, "READ_AHEAD_WORK", 0.0)
 
 
 class NumberedPages:
@@ -76,6 +79,26 @@ def test_pages_that_arrive_fast_are_read_sequentially(monkeypatch: pytest.Monkey
     pager = NumberedPages(4)
     assert len(read(pager)) == 12
     assert {name for _, name in pager.calls} == {threading.current_thread().name}
+
+
+def test_the_next_page_is_read_ahead_only_while_the_caller_works_on_each_page(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_paging, "READ_AHEAD_WORK", 0.05)
+    quick = NumberedPages(4)
+    assert len(read(quick)) == 12
+    assert {name for _, name in quick.calls} == {threading.current_thread().name}
+
+    busy, rows = NumberedPages(4), []
+    for row in pages(busy.fetch, busy, read_ahead=True):
+        busy.consumed = row[0]
+        rows.append(row)
+        if row[1] == 2 and row[0] == 0:
+            time.sleep(0.06)  # the caller's work on the first page, measured before the second is fetched
+    assert rows == [(p, n) for p in range(4) for n in range(3)]
+    # The first page gives no measure: the second is fetched in turn, the third while the second is read
+    # (the caller took 0.06 s on the first); the caller then takes no time, and the fourth is fetched in turn.
+    assert [name for _, name in busy.calls] == [threading.current_thread().name] * 2 + [
+        "cloudant-read-ahead", threading.current_thread().name]
 
 
 def test_an_error_of_the_next_page_is_raised_after_every_row_of_the_current_one() -> None:
