@@ -72,7 +72,8 @@ def main(argv: List[str]) -> int:
         print("%s: %.2fs in all, %.0f%% waiting on the socket" % (args.job, total, 100 * waiting))
         print("\n".join(lines))
     finally:
-        bare.delete(ctx.url(ctx.data_db))
+        for name in [ctx.data_db, *ctx.extra_dbs]:
+            bare.delete(ctx.url(name))
         client.disconnect()
         bare.close()
     return 0

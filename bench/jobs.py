@@ -22,6 +22,8 @@ key                   ours                                              the floo
 ``metadata``          ``db.metadata()`` (2,000 calls)                   ``GET /db``
 ``all_dbs``           ``client.all_dbs()`` (2,000 calls)                ``GET /_all_dbs``
 ``doc``               ``db[id]``, uncached (2,000 calls)                ``GET /db/id``
+``doc_large``         ``db[id]`` of a 120 kB document, uncached         ``GET /db/id``
+                      (200 calls; informational)
 ====================  ================================================  ============================================
 """
 from __future__ import annotations
@@ -44,7 +46,7 @@ SKIP_PAGED_QUERY_DOCS = 20000
 #: page ahead overlaps the server's time with the caller's.
 WORK_PER_DOC = 25e-6
 GROUPS = {
-    "W1": ("lookup", "metadata", "all_dbs", "doc"),
+    "W1": ("lookup", "metadata", "all_dbs", "doc", "doc_large"),
     "W2": ("iterate_db", "iterate_work", "result", "bulk"),
     "W3": ("changes", "changes_cont"),
     "W4": ("view", "query"),
@@ -67,6 +69,7 @@ class Context:
     continuous_sent: Optional[int] = None  # changes a continuous feed really delivers (see prepare_changes)
     query_docs: Optional[int] = None  # documents the query selects (fewer where only skip can page)
     notes: List[str] = field(default_factory=list)
+    extra_dbs: List[str] = field(default_factory=list)  # databases of single jobs, deleted with the data
 
     def url(self, *segments: str) -> str:
         return "/".join((self.server.url,) + segments)
@@ -185,7 +188,31 @@ def small_call_jobs(ctx: Context) -> List[Job]:
         Job("metadata", "db.metadata()", size, repeat(database.metadata), repeat(floor.get, bare, db_url), args),
         Job("all_dbs", "client.all_dbs()", size, repeat(client.all_dbs), repeat(floor.get, bare, dbs_url), args),
         Job("doc", "db[id], uncached", size, doc, repeat(floor.get, bare, doc_url), args),
+        _large_doc_job(ctx, max(1, calls // 10)),
     ]
+
+
+def _large_doc_job(ctx: Context, calls: int) -> Job:
+    """Informational: reading a document of about 120 kB (2,000 small objects), where the per-byte costs of
+    reading a document show, in a database of its own."""
+    name = unique_name("bench-large")
+    ctx.bare.put(ctx.url(name)).raise_for_status()
+    ctx.extra_dbs.append(name)
+    items = [{"key%d" % n: "v" * 20, "n": n, "tags": ["a", "b", "c"]} for n in range(2000)]
+    ctx.bare.put(ctx.url(name, "large"), json={"items": items}).raise_for_status()
+    database, url = ctx.client[name], ctx.url(name, "large")
+
+    def ours() -> None:
+        for _ in range(calls):
+            database["large"]
+            del database["large"]
+
+    def bare() -> None:
+        for _ in range(calls):
+            floor.get(ctx.bare, url)
+
+    return Job("doc_large", "db[id] of a 120 kB document, uncached", "%d calls" % calls, ours, bare,
+               {"db": name, "calls": calls}, in_geomean=False, task="-")
 
 
 def document_jobs(ctx: Context) -> List[Job]:

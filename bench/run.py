@@ -194,8 +194,8 @@ def main(argv: List[str]) -> int:
         if "memory" in args.only:
             memory = run_memory(ctx, sides, args)
     finally:
-        if ctx.data_db:
-            bare.delete(ctx.url(ctx.data_db))
+        for name in filter(None, [ctx.data_db, *ctx.extra_dbs]):
+            bare.delete(ctx.url(name))
         client.disconnect()
         bare.close()
     full = set(KEYS) <= set(args.only)

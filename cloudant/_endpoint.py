@@ -14,7 +14,7 @@ import json
 import logging
 import time
 from functools import partial
-from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, Mapping, Optional, Type
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, Mapping, Optional, Type, Union
 from urllib.parse import quote
 
 import requests
@@ -94,7 +94,8 @@ class Endpoint:
     def request(self, method: str, *, params: Optional[Mapping[str, Any]] = None, json_body: Any = None,
                 data: Any = None, headers: Optional[Mapping[str, str]] = None, stream: bool = False,
                 timeout: Any = None, allow_status: Iterable[int] = (),
-                encoder: Optional[Type[json.JSONEncoder]] = None) -> requests.Response:
+                encoder: Optional[Type[json.JSONEncoder]] = None,
+                json_text: Optional[bytes] = None) -> requests.Response:
         """Send one request and return the response, raising a typed error for a non-2xx status.
 
         :param str method: the HTTP method.
@@ -106,6 +107,7 @@ class Endpoint:
         :param timeout: a per-request timeout overriding the client's.
         :param allow_status: non-2xx statuses returned instead of raised (e.g. 404 for ``exists()``).
         :param encoder: encodes ``json_body`` instead of the client's encoder (a document's own).
+        :param bytes json_text: a body already encoded as JSON (UTF-8), sent as ``json_body`` would be.
         :raises CloudantHTTPError: for a non-2xx status not in ``allow_status``.
         :raises CloudantConnectionError: when the server cannot be reached.
         """
@@ -113,7 +115,9 @@ class Endpoint:
         if session is None:
             raise ClientNotConnected()
         if json_body is not None:
-            data = json.dumps(json_body, cls=encoder or self.client.encoder).encode("utf-8")
+            json_text = encode_json(json_body, encoder or self.client.encoder)
+        if json_text is not None:
+            data = json_text
             headers = {**_JSON_HEADERS, **headers} if headers else _JSON_HEADERS
             # Only JSON is compressed: a raw body (an attachment) would be stored as the gzip bytes by
             # servers that do not decode request bodies.
@@ -263,11 +267,24 @@ def decode_json(response: requests.Response, decoder: Optional[Type[json.JSONDec
     """Decode a response body as JSON, raising :class:`MalformedResponse` when it is not."""
     content = read_body(response) if is_real_response(response) else response.text
     try:
-        if decoder is None or decoder is json.JSONDecoder:  # the default decoder: the codec decodes the same
-            return _codec.loads(content)
-        return json.loads(content, cls=decoder)
+        return decode_json_text(content, decoder)
     except (TypeError, ValueError) as err:  # TypeError: a stand-in response whose text is no string
         raise MalformedResponse(_method_of(response), str(response.url), str(err)) from None
+
+
+def encode_json(value: Any, encoder: Type[json.JSONEncoder]) -> bytes:
+    """``value`` as the UTF-8 JSON text of a request body, encoded with ``encoder``."""
+    return json.dumps(value, cls=encoder).encode("utf-8")
+
+
+def decode_json_text(text: Union[str, bytes], decoder: Optional[Type[json.JSONDecoder]] = None) -> JsonValue:
+    """Decode one JSON text with ``decoder``, or with the codec for the default decoder (it decodes the same).
+
+    :raises ValueError: when ``text`` is not JSON.
+    """
+    if decoder is None or decoder is json.JSONDecoder:
+        return _codec.loads(text)
+    return json.loads(text, cls=decoder)
 
 
 def decode_json_object(response: requests.Response, decoder: Optional[Type[json.JSONDecoder]] = None) -> JsonObject:

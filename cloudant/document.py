@@ -16,18 +16,20 @@ edits are never thrown away. A conflict is never swallowed: it raises
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import warnings
+from functools import partial
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Callable, ContextManager, Dict, Iterator, Optional, Tuple, Type, Union
+from typing import TYPE_CHECKING, Any, Callable, ContextManager, Dict, Iterator, Optional, Tuple, Type
 
 import requests
 
 from . import _attachments
 from ._attachments import ATTACHMENT_TYPES, AttachmentData  # noqa: F401 - ATTACHMENT_TYPES stays importable here
-from ._endpoint import Endpoint, database_endpoint, decode_json, is_real_response
+from ._endpoint import Endpoint, database_endpoint, decode_json, decode_json_text, encode_json, is_real_response
 from ._params import STR, check_document_id, check_type
+from ._synced import ReadBody, Synced, flat_items, unchanged
+from ._synced import digest as content_digest
 from .error import CloudantArgumentError, CloudantDocumentException, CloudantHTTPError, _add_note
 
 if TYPE_CHECKING:
@@ -103,9 +105,9 @@ class Document(dict[str, Any]):  # subscripted builtin: the bases stay (dict,)
         #: The :class:`json.JSONDecoder` subclass :meth:`fetch` decodes with.
         self.decoder: Type[json.JSONDecoder] = kwargs.get("decoder") or json.JSONDecoder
         # (id, ETag, digest of the content it describes): lets fetch() ask "changed?" with If-None-Match.
-        self._etag: Optional[Tuple[str, str, str]] = None
-        # Digest of the content when it was last built, read or written: other content holds unsaved edits.
-        self._synced: Union[str, Tuple[Tuple[str, str], ...], None] = None
+        self._etag: Optional[Tuple[str, str, Synced]] = None
+        # The content when it was last built, read or written (cloudant._synced): other content holds unsaved edits.
+        self._synced: Synced = None
         if document_id:
             self["_id"] = document_id
         self._remember_synced()
@@ -197,11 +199,13 @@ class Document(dict[str, Any]):  # subscripted builtin: the bases stay (dict,)
             raise CloudantArgumentError(137, doc_id)
         else:
             endpoint, method = self._database_endpoint(), "POST"
+        text = encode_json(body, self.encoder)
         with _naming_document(doc_id):
-            reply = endpoint.json_object(method, json_body=body, encoder=self.encoder)
+            reply = endpoint.json_object(method, json_text=text)
         self["_id"] = reply.get("id", doc_id)
         self["_rev"] = reply["rev"]
-        self._remember_synced()
+        # What was sent, with the id and revision the server gave: digested only if a comparison needs it.
+        self._synced = ReadBody(text, decode_json_text, {"_id": self["_id"], "_rev": self["_rev"]})
 
     def fetch(self) -> None:
         """Replace the local content with the server's (``GET /{db}/{id}``).
@@ -226,37 +230,29 @@ class Document(dict[str, Any]):  # subscripted builtin: the bases stay (dict,)
         self.clear()
         self.update(content)
         etag = _etag_of(response)
-        self._synced = digest = self._digest()
-        self._etag = (self["_id"], etag, digest) if etag and digest else None
+        if is_real_response(response):  # the body is digested only if a comparison needs it
+            synced: Synced = ReadBody(response.content, partial(decode_json_text, decoder=self.decoder))
+        else:
+            synced = content_digest(self, self.encoder)
+        self._synced = synced
+        self._etag = (self["_id"], etag, synced) if etag and synced is not None else None
 
-    def _unchanged_since_fetch(self) -> Optional[Tuple[str, str, str]]:
+    def _unchanged_since_fetch(self) -> Optional[Tuple[str, str, Synced]]:
         """The remembered ETag, if the local content is exactly what it describes."""
-        if self._etag is None or self._etag[0] != self.get("_id") or self._etag[2] != self._digest():
+        if self._etag is None or self._etag[0] != self.get("_id") or not unchanged(
+                self, self._etag[2], self.encoder):
             return None
         return self._etag
 
-    def _digest(self) -> Optional[str]:
-        try:
-            text = json.dumps(self, cls=self.encoder, sort_keys=True, separators=(",", ":"))
-        except (TypeError, ValueError):  # content the encoder cannot sort or encode: no conditional GET
-            return None
-        return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
     def _remember_synced(self) -> None:
-        """Note the local content as holding nothing unsaved: just built, or just read or written.
-
-        Flat content of strings (a document just built: ``{"_id": ...}``) is kept as its items, which
-        costs far less than the digest every other content needs.
-        """
-        flat = _flat_items(self)
-        self._synced = flat if flat is not None else self._digest()
+        """Note the local content as holding nothing unsaved: just built, or just read or written
+        (see :mod:`cloudant._synced`)."""
+        flat = flat_items(self)
+        self._synced = flat if flat is not None else content_digest(self, self.encoder)
 
     def _has_unsaved_edits(self) -> bool:
         """True when the local content changed since it was built, read or written (or cannot be compared)."""
-        synced = getattr(self, "_synced", None)
-        if isinstance(synced, tuple):
-            return _flat_items(self) != synced
-        return synced is None or self._digest() != synced
+        return not unchanged(self, getattr(self, "_synced", None), self.encoder)
 
     def delete(self) -> None:
         """Delete the document (``DELETE /{db}/{id}?rev=...``) and clear the local content but ``_id``.
@@ -458,13 +454,6 @@ class Document(dict[str, Any]):  # subscripted builtin: the bases stay (dict,)
            The name is quoted and the revision goes in ``?rev=`` rather than ``If-Match``.
         """
         return _attachments.delete_attachment(self, attachment, headers)
-
-
-def _flat_items(content: Dict[str, Any]) -> Optional[Tuple[Tuple[str, str], ...]]:
-    """The items of ``content`` in key order when every value is a string (``()`` for no items), else ``None``."""
-    if not all(type(value) is str for value in content.values()):
-        return None
-    return tuple(sorted(content.items()))
 
 
 def _client_encoder(client: object) -> Type[json.JSONEncoder]:

@@ -10,6 +10,7 @@ import pytest
 import requests
 
 from _fakes import FakeAdapter, Seen
+from cloudant import _synced
 from cloudant.client import CouchDB
 from cloudant.database import CouchDatabase
 from cloudant.document import Document
@@ -234,6 +235,53 @@ def test_fetch_after_a_local_edit_replaces_the_content() -> None:
     doc.fetch()
     assert "If-None-Match" not in seen(db)[1].headers
     assert doc["n"] == 1
+
+
+def test_fetch_digests_nothing_until_a_comparison_needs_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    store = {"_id": "d", "_rev": REV1, "n": 1, "nested": {"list": [1, 2, {"deep": True}]}}
+    db = database(_etag_server(store))
+    digests: List[Any] = []
+    original = _synced.digest
+    monkeypatch.setattr(_synced, "digest", lambda content, encoder: digests.append(1) or original(content, encoder))
+    doc = Document(db, "d")
+    doc.fetch()
+    assert digests == [] and doc == store
+    assert not doc._has_unsaved_edits()  # the body read is digested now, and the content's digest matches
+    assert len(digests) == 2
+
+
+def test_save_digests_nothing_and_its_content_counts_as_the_servers(monkeypatch: pytest.MonkeyPatch) -> None:
+    db = database(lambda s: (201, {}, {"ok": True, "id": "d", "rev": REV2}))
+    digests: List[Any] = []
+    original = _synced.digest
+    monkeypatch.setattr(_synced, "digest", lambda content, encoder: digests.append(1) or original(content, encoder))
+    doc = Document(db, "d")
+    doc.update(_rev=REV1, nested={"list": [1, {"deep": True}]})
+    doc.save()
+    assert digests == [] and doc["_rev"] == REV2
+    assert not doc._has_unsaved_edits()  # the body sent, with the server's _rev, is the content
+    doc["nested"]["list"][1]["deep"] = False
+    assert doc._has_unsaved_edits()
+
+
+@pytest.mark.parametrize("edit", [
+    lambda doc: doc["nested"]["list"][2].update(deep=False),
+    lambda doc: doc["nested"]["list"].append(3),
+    lambda doc: doc.__setitem__("n", True),        # == 1, but another JSON value
+    lambda doc: doc.__setitem__("n", 1.0),
+    lambda doc: doc.pop("nested"),
+    lambda doc: doc.__setitem__("extra", None),
+])
+def test_any_edit_after_a_fetch_counts_as_unsaved_and_is_not_read_over(edit: Callable[[Document], Any]) -> None:
+    store = {"_id": "d", "_rev": REV1, "n": 1, "nested": {"list": [1, 2, {"deep": True}]}}
+    db = database(_etag_server(store))
+    doc = Document(db, "d")
+    doc.fetch()
+    edit(doc)
+    assert doc._has_unsaved_edits()
+    doc.fetch()  # the content changed: no If-None-Match, the server's content replaces it
+    assert "If-None-Match" not in seen(db)[1].headers and doc == store
+    assert not doc._has_unsaved_edits()
 
 
 def test_fetch_of_a_missing_document_raises_not_found() -> None:
