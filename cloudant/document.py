@@ -104,7 +104,7 @@ class Document(dict[str, Any]):  # subscripted builtin: the bases stay (dict,)
         self.encoder: Type[json.JSONEncoder] = kwargs.get("encoder") or _client_encoder(self._client)
         #: The :class:`json.JSONDecoder` subclass :meth:`fetch` decodes with.
         self.decoder: Type[json.JSONDecoder] = kwargs.get("decoder") or json.JSONDecoder
-        # (id, ETag, digest of the content it describes): lets fetch() ask "changed?" with If-None-Match.
+        # (id, ETag, the content it describes): lets fetch() ask "changed?" with If-None-Match.
         self._etag: Optional[Tuple[str, str, Synced]] = None
         # The content when it was last built, read or written (cloudant._synced): other content holds unsaved edits.
         self._synced: Synced = None
