@@ -11,6 +11,7 @@ import requests
 
 from _fakes import FakeAdapter, Seen
 from cloudant import _synced
+from cloudant import document as document_module
 from cloudant.client import CouchDB
 from cloudant.database import CouchDatabase
 from cloudant.document import Document
@@ -237,12 +238,24 @@ def test_fetch_after_a_local_edit_replaces_the_content() -> None:
     assert doc["n"] == 1
 
 
-def test_fetch_digests_nothing_until_a_comparison_needs_it(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def digests(monkeypatch: pytest.MonkeyPatch) -> List[Any]:
+    """Every digest of a document's content, under each name the library calls it by."""
+    seen_digests: List[Any] = []
+    original = _synced.digest
+
+    def counting(content: Any, encoder: Any) -> Any:
+        seen_digests.append(1)
+        return original(content, encoder)
+
+    monkeypatch.setattr(_synced, "digest", counting)
+    monkeypatch.setattr(document_module, "content_digest", counting)
+    return seen_digests
+
+
+def test_fetch_digests_nothing_until_a_comparison_needs_it(digests: List[Any]) -> None:
     store = {"_id": "d", "_rev": REV1, "n": 1, "nested": {"list": [1, 2, {"deep": True}]}}
     db = database(_etag_server(store))
-    digests: List[Any] = []
-    original = _synced.digest
-    monkeypatch.setattr(_synced, "digest", lambda content, encoder: digests.append(1) or original(content, encoder))
     doc = Document(db, "d")
     doc.fetch()
     assert digests == [] and doc == store
@@ -250,16 +263,14 @@ def test_fetch_digests_nothing_until_a_comparison_needs_it(monkeypatch: pytest.M
     assert len(digests) == 2
 
 
-def test_save_digests_nothing_and_its_content_counts_as_the_servers(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_save_digests_nothing_and_its_content_counts_as_the_servers(digests: List[Any]) -> None:
     db = database(lambda s: (201, {}, {"ok": True, "id": "d", "rev": REV2}))
-    digests: List[Any] = []
-    original = _synced.digest
-    monkeypatch.setattr(_synced, "digest", lambda content, encoder: digests.append(1) or original(content, encoder))
     doc = Document(db, "d")
     doc.update(_rev=REV1, nested={"list": [1, {"deep": True}]})
     doc.save()
     assert digests == [] and doc["_rev"] == REV2
     assert not doc._has_unsaved_edits()  # the body sent, with the server's _rev, is the content
+    assert len(digests) == 2  # digested only now: the body sent, then the content
     doc["nested"]["list"][1]["deep"] = False
     assert doc._has_unsaved_edits()
 
